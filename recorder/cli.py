@@ -1,0 +1,269 @@
+"""The ``uxlab`` command line. Errors a user caused end in one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from recorder import store
+from recorder.settings import SETTINGS, Settings
+from recorder.studyfile import StudyError, read_study
+
+EXAMPLE_STUDY = Path(__file__).parent / "demo" / "study.toml"
+
+
+class UsageError(Exception):
+    """A mistake on the command line: printed as one line."""
+
+
+def _db_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", default=None, help="database file (default ./uxlab.db, or UXLAB_DB)"
+    )
+
+
+def _db_path(args: argparse.Namespace) -> str:
+    return args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+
+
+def _open(args: argparse.Namespace) -> sqlite3.Connection:
+    return store.open_db(_db_path(args))
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from recorder.app import run
+
+    settings = Settings.from_env(db=args.db, host=args.host, port=args.port,
+                                 access_log=True if args.access_log else None)  # fmt: skip
+    return run(settings)
+
+
+def cmd_study_create(args: argparse.Namespace) -> int:
+    study, text = read_study(args.file)
+    conn = _open(args)
+    created = store.save_study(conn, study, text)
+    word = "created" if created else "updated"
+    print(f"{word} study {study.id!r}: {len(study.variants)} variants, {len(study.tasks)} tasks")
+    return 0
+
+
+def cmd_study_list(args: argparse.Namespace) -> int:
+    rows = store.list_studies(_open(args))
+    if not rows:
+        print(
+            "no studies yet: uxlab study create FILE (uxlab study example -o demo.toml writes one)"
+        )
+        return 0
+    print(f"{'study':<24} {'variants':>8} {'tasks':>6} {'sessions':>9}  name")
+    for row in rows:
+        print(
+            f"{row['id']:<24} {row['variants']:>8} {row['tasks']:>6} {row['sessions']:>9}  {row['name']}"
+        )
+    return 0
+
+
+def cmd_study_example(args: argparse.Namespace) -> int:
+    text = EXAMPLE_STUDY.read_text(encoding="utf-8")
+    if args.url:
+        text = text.replace("http://127.0.0.1:8642", args.url.rstrip("/"))
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}: load it with uxlab study create {args.output}")
+    return 0
+
+
+def participant_link(variant_url: str, token: str) -> str:
+    """The participant's link: the variant's URL with the session token."""
+    joiner = "&" if "?" in variant_url else "?"
+    return f"{variant_url}{joiner}uxlab={token}"
+
+
+def cmd_session_new(args: argparse.Namespace) -> int:
+    info = store.new_session(_open(args), args.study, args.participant, args.variant)
+    print(f"session {info.id} for {info.participant} on variant {info.variant}")
+    print(f"token: {info.token}")
+    print(f"participant's link: {participant_link(info.variant_url, info.token)}")
+    return 0
+
+
+def cmd_session_close(args: argparse.Namespace) -> int:
+    info = store.close_session(_open(args), args.token)
+    print(f"session {info.id} ({info.participant}, {info.variant}) closed")
+    return 0
+
+
+def cmd_session_list(args: argparse.Namespace) -> int:
+    conn = _open(args)
+    store.load_study(conn, args.study)
+    sessions = store.study_sessions(conn, args.study)
+    for s in sessions:
+        print(f"{s.id:>5}  {s.participant:<8} {s.variant:<10} {s.status:<7} {s.token}")
+    if not sessions:
+        print(f"no sessions yet: uxlab session new {args.study} --participant P01 --variant ...")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from recorder.simulate import run_simulation
+
+    return run_simulation(args)
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command that lives in the analyzer, imported only when it runs."""
+
+    def command(args: argparse.Namespace) -> int:
+        import importlib
+
+        fn: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), name)
+        return fn(args)
+
+    return command
+
+
+# -- parser ----------------------------------------------------------------------------------
+
+EPILOG = """examples:
+  uxlab study example -o demo.toml && uxlab study create demo.toml
+  uxlab serve
+  uxlab session new demo-shop --participant P01 --variant A
+  uxlab simulate demo-shop --participants 12 --seed 1
+  uxlab analyze demo-shop
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every ``uxlab`` command."""
+    parser = argparse.ArgumentParser(
+        prog="uxlab", description="Record and analyze moderated usability tests.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    helps = {name: text for name, _, text in SETTINGS}
+
+    p = sub.add_parser("serve", help="run the collector, console, snippet and demo",
+                       epilog="example: uxlab serve --port 8642")  # fmt: skip
+    _db_arg(p)
+    p.add_argument("--host", default=None, help=helps["host"] + " (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help=helps["port"] + " (default 8642)")
+    p.add_argument("--access-log", action="store_true", help=helps["access_log"])
+    p.set_defaults(func=cmd_serve)
+
+    study = sub.add_parser("study", help="load, update and list studies").add_subparsers(
+        dest="study_command", metavar="ACTION", required=True
+    )
+    p = study.add_parser("create", help="load or update a study from a TOML file",
+                         epilog="example: uxlab study create demo.toml")  # fmt: skip
+    p.add_argument("file", help="study file (TOML)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_study_create)
+    p = study.add_parser("list", help="list studies", epilog="example: uxlab study list")
+    _db_arg(p)
+    p.set_defaults(func=cmd_study_list)
+    p = study.add_parser("example", help="write the bundled demo-shop study file",
+                         epilog="example: uxlab study example -o demo.toml")  # fmt: skip
+    p.add_argument("-o", "--output", default=None, help="file to write (default: print it)")
+    p.add_argument(
+        "--url", default=None, help="server URL the study points at (default http://127.0.0.1:8642)"
+    )
+    p.set_defaults(func=cmd_study_example)
+
+    session = sub.add_parser("session", help="open, close and list sessions").add_subparsers(
+        dest="session_command", metavar="ACTION", required=True
+    )
+    p = session.add_parser("new", help="open a session; print its token and the participant's link",
+                           epilog="example: uxlab session new demo-shop --participant P07 --variant B")  # fmt: skip
+    p.add_argument("study")
+    p.add_argument(
+        "--participant", required=True, help="pseudonymous id such as P07 (never a name)"
+    )
+    p.add_argument("--variant", required=True, help="variant id from the study file")
+    _db_arg(p)
+    p.set_defaults(func=cmd_session_new)
+    p = session.add_parser(
+        "close", help="close a session", epilog="example: uxlab session close TOKEN"
+    )
+    p.add_argument("token")
+    _db_arg(p)
+    p.set_defaults(func=cmd_session_close)
+    p = session.add_parser(
+        "list", help="list a study's sessions", epilog="example: uxlab session list demo-shop"
+    )
+    p.add_argument("study")
+    _db_arg(p)
+    p.set_defaults(func=cmd_session_list)
+
+    p = sub.add_parser("simulate", help="send realistic simulated participants through the HTTP API",
+                       epilog="example: uxlab simulate demo-shop --participants 12 --seed 1")  # fmt: skip
+    p.add_argument("study")
+    p.add_argument("--participants", type=int, default=8, help="how many participants (default 8)")
+    p.add_argument(
+        "--seed", type=int, default=None, help="random seed; the same seed gives the same data"
+    )
+    p.add_argument("--url", default=None, help="collector URL (default http://127.0.0.1:8642)")
+    p.add_argument(
+        "--same", action="store_true", help="make every variant behave alike (no real difference)"
+    )
+    p.add_argument("--within", action="store_true", help="every participant uses every variant")
+    _db_arg(p)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("analyze", help="metrics tables for a study",
+                       epilog="example: uxlab analyze demo-shop --format json -o results.json")  # fmt: skip
+    p.add_argument("study")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("-o", "--output", default=None, help="file to write (default: the terminal)")
+    p.add_argument(
+        "--table", default=None, help="only this table (attempts, tasks, participants, ...)"
+    )
+    _db_arg(p)
+    p.set_defaults(func=_lazy("analyzer.commands", "analyze_command"))
+
+    p = sub.add_parser("report", help="write one self-contained HTML report",
+                       epilog="example: uxlab report demo-shop -o report.html")  # fmt: skip
+    p.add_argument("study")
+    p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    _db_arg(p)
+    p.set_defaults(func=_lazy("analyzer.commands", "report_command"))
+
+    p = sub.add_parser("export", help="export every table and the raw events",
+                       epilog="example: uxlab export demo-shop --format xlsx -o demo.xlsx")  # fmt: skip
+    p.add_argument("study")
+    p.add_argument("--format", choices=("csv", "xlsx", "json", "ndjson"), required=True)
+    p.add_argument("-o", "--output", required=True, help="file (folder for csv) to write")
+    _db_arg(p)
+    p.set_defaults(func=_lazy("analyzer.commands", "export_command"))
+    return parser
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    UsageError,
+    StudyError,
+    store.StoreError,
+    ValueError,
+    OSError,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``uxlab`` command; return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: Any = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except USER_ERRORS as exc:
+        print(f"uxlab: error: {exc}", file=sys.stderr)
+        return 2
+    return int(result or 0)

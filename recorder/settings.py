@@ -1,0 +1,64 @@
+"""Settings: one table of (name, default, help), overridable by flags and UXLAB_* variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+# name, default, help. The environment variable is UXLAB_<NAME>.
+SETTINGS: list[tuple[str, Any, str]] = [
+    ("db", "uxlab.db", "SQLite database file"),
+    ("host", "127.0.0.1", "address to listen on (0.0.0.0 to accept other machines)"),
+    ("port", 8642, "port to listen on (0 picks a free one)"),
+    ("admin_token", "", "moderator token; made once and kept in the database when unset"),
+    ("public_url", "", "base URL printed in links (default http://HOST:PORT)"),
+    ("max_body", 1_048_576, "largest request body in bytes (413 above it)"),
+    ("queue_events", 200_000, "events waiting for the writer before clients get 429"),
+    ("access_log", False, "log every request (costs about a third of the throughput)"),
+]
+
+
+@dataclass
+class Settings:
+    """The collector's settings; see :data:`SETTINGS` for their meaning."""
+
+    db: str = "uxlab.db"
+    host: str = "127.0.0.1"
+    port: int = 8642
+    admin_token: str = ""
+    public_url: str = ""
+    max_body: int = 1_048_576
+    queue_events: int = 200_000
+    access_log: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``UXLAB_*`` variables, then explicit overrides (None = not given)."""
+        environ = dict(os.environ) if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f"UXLAB_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, raw, type(getattr(cls, f.name)))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def base_url(self) -> str:
+        """The URL people use to reach this server."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+
+def _convert(name: str, raw: str, kind: type) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"UXLAB_{name.upper()}: must be a whole number, got {raw!r}") from None
+    return raw

@@ -1,0 +1,1 @@
+/* uxlab snippet: placeholder until js_snippet is built */
