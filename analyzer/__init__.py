@@ -1,0 +1,1 @@
+"""uxlab's analyzer: load events, compute attempt metrics, statistics, reports and exports."""
