@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -88,6 +89,7 @@ class Server:
         self.admin_token = admin_token
         self.port = 0
         self.proc: subprocess.Popen[str] | None = None
+        self.drain = threading.Thread()
         self.log = db_path.with_suffix(".log")
 
     @property
@@ -96,25 +98,33 @@ class Server:
 
     def start(self) -> Server:
         env = {**os.environ, "UXLAB_ADMIN_TOKEN": self.admin_token, "PYTHONUNBUFFERED": "1"}
-        logfile = self.log.open("a")
-        self.proc = subprocess.Popen(
-            uxlab_cmd("serve", "--db", str(self.db_path), "--port", str(self.port)),
-            stdout=subprocess.PIPE, stderr=logfile, text=True, env=env,
-        )  # fmt: skip
+        with self.log.open("a") as logfile:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                uxlab_cmd("serve", "--db", str(self.db_path), "--port", str(self.port)),
+                stdout=subprocess.PIPE, stderr=logfile, text=True, env=env,
+            )  # fmt: skip
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         match = re.search(r"serving on http://127\.0\.0\.1:(\d+)", line)
         if not match:
-            self.proc.kill()
+            self.stop(signal.SIGKILL)
             raise RuntimeError(f"uxlab serve did not start: {line!r}\n{self.log.read_text()}")
         self.port = int(match.group(1))
+        # Keep draining what it prints so that it never blocks on a full pipe.
+        self.drain = threading.Thread(target=self.proc.stdout.read, daemon=True)
+        self.drain.start()
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=30)
-        self.proc = None
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            proc.wait(timeout=30)
+        self.drain.join(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no goodbye."""

@@ -1,0 +1,77 @@
+"""Killing ``uxlab serve`` mid-load loses no acknowledged event."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import STUDY_DOC, Server, now_ms
+
+pytestmark = pytest.mark.slow
+
+
+def send(url: str, doc: dict[str, object]) -> dict[str, int] | None:
+    req = urllib.request.Request(
+        url + "/api/v1/collect", data=json.dumps(doc).encode(), method="POST"
+    )
+    req.add_header("Content-Type", "text/plain")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read()) if resp.status == 200 else None
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return None
+
+
+def test_sigkill_mid_load_loses_no_acknowledged_event(server: Server) -> None:
+    study = server.load_study(STUDY_DOC)
+    tokens = [server.new_session(study, f"P{i:02}", "A") for i in range(8)]
+    acked: set[tuple[str, int]] = set()
+    batches: list[dict[str, object]] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(token: str) -> None:
+        seq = 0
+        while not stop.is_set():
+            t = now_ms()
+            events = [{"seq": seq + i, "t": t, "type": "scroll", "depth": 50} for i in range(25)]
+            doc = {"v": 1, "session": token, "page": "load-1", "sent": t, "events": events}
+            with lock:
+                batches.append(doc)
+            seq += 25
+            if send(server.url, doc) is not None:
+                with lock:
+                    acked.update((token, e["seq"]) for e in events)  # type: ignore[index]
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in tokens]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.5)
+    server.kill()
+    time.sleep(0.3)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert len(acked) > 1000, "the load never got going"
+
+    with sqlite3.connect(server.db_path) as conn:
+        stored = set(conn.execute(
+            "SELECT s.token, e.seq FROM events e JOIN sessions s ON s.id = e.session_id"
+        ).fetchall())  # fmt: skip
+    assert acked <= stored, f"{len(acked - stored)} acknowledged events lost"
+
+    # After a restart every batch can be resent: each event ends up stored exactly once.
+    server.start()
+    for doc in batches:
+        assert send(server.url, doc) is not None
+    with sqlite3.connect(server.db_path) as conn:
+        total, distinct = conn.execute(
+            "SELECT count(*), count(DISTINCT session_id || '/' || seq) FROM events"
+        ).fetchone()
+    assert total == distinct == sum(len(d["events"]) for d in batches)  # type: ignore[arg-type]
