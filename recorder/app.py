@@ -26,6 +26,7 @@ from aiohttp import web
 
 from recorder import __version__, schema, store
 from recorder.settings import Settings
+from recorder.studyfile import Study
 from recorder.writer import Busy, Writer
 
 log = logging.getLogger("uxlab")
@@ -69,18 +70,23 @@ class Sessions:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.cache: dict[str, CachedSession] = {}
+        self.cache: dict[tuple[str, bool], CachedSession] = {}
         self.origins: frozenset[str] = frozenset()
         self.origins_at = 0.0
 
     def get(self, token: str, moderator: bool = False) -> CachedSession:
-        """The open session of ``token``; 401 when unknown, 403 when closed."""
+        """The open session of ``token``; 401 when unknown, 403 when closed.
+
+        The moderator's view of a session allows other event types than the
+        participant's, so the two are cached apart.
+        """
         now = time.monotonic()
-        entry = self.cache.get(token)
+        key = (token, moderator)
+        entry = self.cache.get(key)
         if entry is None or now - entry.fetched > SESSION_TTL_S:
             info = store.find_session(self.conn, token)
             if info is None:
-                self.cache.pop(token, None)
+                self.cache.pop(key, None)
                 raise ApiError(401, "session: unknown session token")
             types = schema.MODERATOR_TYPES if moderator else schema.PARTICIPANT_TYPES
             options = schema.Options(
@@ -89,15 +95,15 @@ class Sessions:
             entry = CachedSession(info, options, now)
             if len(self.cache) > 50_000:
                 self.cache.clear()
-            if not moderator:
-                self.cache[token] = entry
+            self.cache[key] = entry
         if entry.info.status != "open":
             raise ApiError(403, "session: this session is closed")
         return entry
 
     def forget(self, token: str) -> None:
         """Drop a token from the cache (after the session changed)."""
-        self.cache.pop(token, None)
+        self.cache.pop((token, False), None)
+        self.cache.pop((token, True), None)
 
     def all_origins(self) -> frozenset[str]:
         """Every origin any study allows (for CORS preflight)."""
@@ -296,7 +302,7 @@ async def create_session(request: web.Request) -> web.Response:
 
 
 def _session_json(info: store.SessionInfo) -> dict[str, Any]:
-    from recorder.cli import participant_link
+    from recorder.cli import participant_link  # cli imports app lazily: no cycle at import time
 
     return {
         "session": info.id, "token": info.token, "study": info.study_id,
@@ -315,6 +321,25 @@ async def close_session(request: web.Request) -> web.Response:
         raise ApiError(401, exc.message) from None
     request.app[SESSIONS_KEY].forget(token)
     return json_response(_session_json(info))
+
+
+async def get_study(request: web.Request) -> web.Response:
+    """``GET /api/v1/studies/{study}``: the study as loaded (variants, tasks, questionnaires)."""
+    require_moderator(request)
+    study_id = request.match_info["study"]
+    study = await _in_thread(request, lambda c: store.load_study(c, study_id))
+    return json_response(study_json(study))
+
+
+def study_json(study: Study) -> dict[str, Any]:
+    """A study in the shape of its study file."""
+    return {
+        "id": study.id, "name": study.name, "origins": study.origins,
+        "variants": [{"id": v.id, "url": v.url} for v in study.variants],
+        "tasks": [{"id": t.id, "prompt": t.prompt, "success": t.success, "expected_path": t.expected_path}
+                  for t in study.tasks],
+        "questionnaires": study.questionnaires, "capture_input_values": study.capture_values,
+    }  # fmt: skip
 
 
 async def list_studies(request: web.Request) -> web.Response:
@@ -376,6 +401,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/v1/sessions/{session}/close", close_session)
     app.router.add_post("/api/v1/studies/{study}/sessions", create_session)
     app.router.add_get("/api/v1/studies", list_studies)
+    app.router.add_get("/api/v1/studies/{study}", get_study)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/uxlab.js", snippet)
     if importlib.util.find_spec("recorder.demo") is not None:

@@ -283,6 +283,25 @@ async def test_bad_moderator_events_are_400(client: Any, token: str, db_path: Pa
     assert count_events(db_path) == 0
 
 
+async def test_participant_and_moderator_write_to_the_same_session(
+    client: Any, token: str, db_path: Path
+) -> None:
+    assert (await post(client, batch(token, clicks(2))))[0] == 200
+    path = f"/api/v1/sessions/{token}/events"
+    assert await post(client, mod_batch(MODERATOR_EVENTS[:1]), path, headers=ADMIN) == (
+        200, {"accepted": 1, "duplicates": 0})  # fmt: skip
+    # ... and the participant still may not send the moderator's types.
+    task_end = {
+        "seq": 9,
+        "t": now_ms(),
+        "type": "task_end",
+        "task": "buy-shoes",
+        "outcome": "success",
+    }
+    assert (await post(client, batch(token, [task_end])))[0] == 400
+    assert count_events(db_path) == 3
+
+
 async def test_moderator_events_for_unknown_session_are_401(client: Any) -> None:
     path = "/api/v1/sessions/nope/events"
     assert (await post(client, mod_batch(MODERATOR_EVENTS), path, headers=ADMIN))[0] == 401

@@ -1,0 +1,105 @@
+"""``uxlab simulate``: reproducible, realistic, and sent through the real HTTP API."""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import subprocess
+
+from recorder import schema
+from recorder.simulate import generate
+from recorder.studyfile import parse_study
+from tests.conftest import STUDY_DOC, Server, uxlab_cmd
+
+STUDY = parse_study(STUDY_DOC)
+
+
+def test_same_seed_same_sessions() -> None:
+    one = generate(STUDY, 6, seed=7, end_ms=1.8e12)
+    two = generate(STUDY, 6, seed=7, end_ms=1.8e12)
+    assert [(s.participant, s.variant, s.loads, s.moderator) for s in one] == [
+        (s.participant, s.variant, s.loads, s.moderator) for s in two
+    ]
+    other = generate(STUDY, 6, seed=8, end_ms=1.8e12)
+    assert [s.moderator for s in other] != [s.moderator for s in one]
+
+
+def test_every_generated_batch_is_valid() -> None:
+    for session in generate(STUDY, 10, seed=3, within=True):
+        options = schema.Options(types=schema.PARTICIPANT_TYPES)
+        for _, events in session.loads:
+            assert events[0]["type"] == "page"
+            schema.validate_events(events, options)
+        mod = schema.Options(
+            types=schema.MODERATOR_TYPES, tasks=frozenset(t.id for t in STUDY.tasks)
+        )
+        schema.validate_events(session.moderator, mod)
+        starts = [e["task"] for e in session.moderator if e["type"] == "task_start"]
+        assert starts == [t.id for t in STUDY.tasks]
+        assert [e["t"] for e in session.moderator] == sorted(e["t"] for e in session.moderator)
+
+
+def test_improved_variant_is_better_unless_same() -> None:
+    def summary(same: bool) -> dict[str, tuple[float, float]]:
+        out = {}
+        sessions = generate(STUDY, 200, seed=11, same=same)
+        for variant in ("A", "B"):
+            truth = [t for s in sessions if s.variant == variant for t in s.truth]
+            wins = [t for t in truth if t["outcome"] == "success"]
+            out[variant] = (len(wins) / len(truth), statistics.median(t["time_s"] for t in wins))
+        return out
+
+    better = summary(same=False)
+    assert better["B"][0] > better["A"][0] + 0.1
+    assert better["B"][1] < better["A"][1] * 0.85
+    alike = summary(same=True)
+    assert abs(alike["B"][0] - alike["A"][0]) < 0.08
+
+
+def test_simulate_command_sends_everything_over_http(server: Server) -> None:
+    study = server.load_study(STUDY_DOC)
+    out = subprocess.run(
+        uxlab_cmd("simulate", study, "--participants", "6", "--seed", "5", "--url", server.url),
+        capture_output=True, text=True, timeout=120, env={**_env(), "UXLAB_ADMIN_TOKEN": server.admin_token},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    expected = generate(STUDY, 6, seed=5)
+    total = sum(len(ev) for s in expected for _, ev in s.loads) + sum(
+        len(s.moderator) for s in expected
+    )
+    assert f"{total} events accepted" in out.stdout
+    with sqlite3.connect(server.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == total
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 6
+        moderator_types = conn.execute(
+            "SELECT DISTINCT e.type FROM events e JOIN page_loads l ON l.id = e.load_id WHERE l.source = ?",
+            (schema.SOURCE_MODERATOR,),
+        ).fetchall()
+    assert {t for (t,) in moderator_types} >= {schema.TASK_START, schema.TASK_END, schema.RATING}
+
+
+def test_clock_correction_restores_the_simulated_timeline(server: Server) -> None:
+    study = server.load_study(STUDY_DOC)
+    subprocess.run(
+        uxlab_cmd("simulate", study, "--participants", "2", "--seed", "9", "--url", server.url),
+        capture_output=True, text=True, timeout=120, check=True,
+        env={**_env(), "UXLAB_ADMIN_TOKEN": server.admin_token},
+    )  # fmt: skip
+    with sqlite3.connect(server.db_path) as conn:
+        # The first page event of each session against its first task_start, both corrected.
+        rows = conn.execute(
+            "SELECT e.session_id, e.type, min(e.t + l.offset_ms) FROM events e"
+            " JOIN page_loads l ON l.id = e.load_id WHERE e.type IN (?, ?) GROUP BY e.session_id, e.type",
+            (schema.PAGE, schema.TASK_START),
+        ).fetchall()
+    first = {(s, t): v for s, t, v in rows}
+    for session in {s for s, _, _ in rows}:
+        lead = first[(session, schema.TASK_START)] - first[(session, schema.PAGE)]
+        # The moderator starts the first task 24 to 75 s after the first page load (see simulate).
+        assert 20_000 < lead < 80_000, lead
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
