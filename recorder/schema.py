@@ -102,59 +102,65 @@ def parse_body(body: bytes) -> dict[str, Any]:
     return doc
 
 
+def _at(where: int | str) -> str:
+    """The name of an event's location, made only when there is an error to report."""
+    return f"events[{where}]" if type(where) is int else str(where)
+
+
 def _str(
-    ev: dict[str, Any], key: str, where: str, limit: int, required: bool = False
+    ev: dict[str, Any], key: str, where: int | str, limit: int, required: bool = False
 ) -> str | None:
     value = ev.get(key)
     if value is None:
         if required:
-            raise BadInput(f"{where}.{key}: required")
+            raise BadInput(f"{_at(where)}.{key}: required")
         return None
     if type(value) is not str:
-        raise BadInput(f"{where}.{key}: must be a string")
+        raise BadInput(f"{_at(where)}.{key}: must be a string")
     if len(value) > limit:
-        raise BadInput(f"{where}.{key}: longer than {limit} characters")
+        raise BadInput(f"{_at(where)}.{key}: longer than {limit} characters")
     return value
 
 
 def _num(
-    ev: dict[str, Any], key: str, where: str, lo: float, hi: float, required: bool = False
+    ev: dict[str, Any], key: str, where: int | str, lo: float, hi: float, required: bool = False
 ) -> float | None:
     value = ev.get(key)
     if value is None:
         if required:
-            raise BadInput(f"{where}.{key}: required")
+            raise BadInput(f"{_at(where)}.{key}: required")
         return None
-    if type(value) not in (int, float) or not math.isfinite(value):
-        raise BadInput(f"{where}.{key}: must be a number")
+    # orjson never yields NaN or infinity, and the range check would refuse them.
+    if type(value) is not float and type(value) is not int:
+        raise BadInput(f"{_at(where)}.{key}: must be a number")
     if not lo <= value <= hi:
-        raise BadInput(f"{where}.{key}: out of range {lo:g}..{hi:g}")
+        raise BadInput(f"{_at(where)}.{key}: out of range {lo:g}..{hi:g}")
     return value
 
 
 def _int(
-    ev: dict[str, Any], key: str, where: str, lo: int, hi: int, required: bool = False
+    ev: dict[str, Any], key: str, where: int | str, lo: int, hi: int, required: bool = False
 ) -> int | None:
     value = ev.get(key)
     if value is None:
         if required:
-            raise BadInput(f"{where}.{key}: required")
+            raise BadInput(f"{_at(where)}.{key}: required")
         return None
     if type(value) is not int:
-        raise BadInput(f"{where}.{key}: must be an integer")
+        raise BadInput(f"{_at(where)}.{key}: must be an integer")
     if not lo <= value <= hi:
-        raise BadInput(f"{where}.{key}: out of range {lo}..{hi}")
+        raise BadInput(f"{_at(where)}.{key}: out of range {lo}..{hi}")
     return value
 
 
 def _code(
-    ev: dict[str, Any], key: str, where: str, codes: dict[str, int], required: bool = True
+    ev: dict[str, Any], key: str, where: int | str, codes: dict[str, int], required: bool = True
 ) -> int | None:
     value = ev.get(key)
     if value is None and not required:
         return None
     if value not in codes:
-        raise BadInput(f"{where}.{key}: must be one of {', '.join(codes)}")
+        raise BadInput(f"{_at(where)}.{key}: must be one of {', '.join(codes)}")
     return codes[value]
 
 
@@ -166,14 +172,14 @@ def _data(fields: dict[str, Any]) -> str | None:
 COORD = 1e7  # pixels: generous, but finite
 
 
-def _page(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _page(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     timing = ev.get("timing")
     if timing is not None:
         if type(timing) is not dict or len(timing) > 16:
-            raise BadInput(f"{w}.timing: must be an object of at most 16 numbers")
+            raise BadInput(f"{_at(w)}.timing: must be an object of at most 16 numbers")
         for key, value in timing.items():
             if type(value) not in (int, float) or not math.isfinite(value) or len(key) > 32:
-                raise BadInput(f"{w}.timing.{key[:32]}: must be a number")
+                raise BadInput(f"{_at(w)}.timing.{key[:32]}: must be a number")
     data = _data({"timing": timing, "spa": True if ev.get("spa") is True else None})
     return (
         _str(ev, "url", w, MAX_URL_LEN, True), None, _str(ev, "title", w, MAX_LABEL_LEN), None,
@@ -182,10 +188,10 @@ def _page(ev: dict[str, Any], w: str, opts: Options) -> Row:
     )  # fmt: skip
 
 
-def _click(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _click(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     interactive = ev.get("interactive")
     if type(interactive) is not bool:
-        raise BadInput(f"{w}.interactive: must be true or false")
+        raise BadInput(f"{_at(w)}.interactive: must be true or false")
     data = _data({
         "tag": _str(ev, "tag", w, 32),
         "vx": _num(ev, "vx", w, -COORD, COORD),
@@ -198,7 +204,7 @@ def _click(ev: dict[str, Any], w: str, opts: Options) -> Row:
     )  # fmt: skip
 
 
-def _input(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _input(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     value = _str(ev, "value", w, MAX_TEXT_LEN)
     # Values are stored only where the study opted in; otherwise dropped here.
     data = _data({"kind": _str(ev, "kind", w, 32), "value": value if opts.capture_values else None})
@@ -208,7 +214,7 @@ def _input(ev: dict[str, Any], w: str, opts: Options) -> Row:
     )  # fmt: skip
 
 
-def _submit(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _submit(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     return (
         None,
         _str(ev, "sel", w, MAX_SELECTOR_LEN),
@@ -224,7 +230,7 @@ def _submit(ev: dict[str, Any], w: str, opts: Options) -> Row:
     )
 
 
-def _invalid(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _invalid(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     data = _data({"kind": _str(ev, "kind", w, 32)})
     return (
         None, _str(ev, "sel", w, MAX_SELECTOR_LEN), _str(ev, "msg", w, MAX_LABEL_LEN), None,
@@ -232,17 +238,17 @@ def _invalid(ev: dict[str, Any], w: str, opts: Options) -> Row:
     )  # fmt: skip
 
 
-def _scroll(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _scroll(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     depth = _num(ev, "depth", w, 0, 100, True)
     return (None, None, None, None, None, None, None, None, None, depth, None)
 
 
-def _visibility(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _visibility(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     state = _code(ev, "state", w, VISIBILITY_STATES)
     return (None, None, None, None, None, state, None, None, None, None, None)
 
 
-def _error(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _error(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     data = _data({"line": _int(ev, "line", w, 0, MAX_SEQ), "col": _int(ev, "col", w, 0, MAX_SEQ)})
     return (
         _str(ev, "src", w, MAX_URL_LEN), None, _str(ev, "msg", w, MAX_LABEL_LEN * 4, True), None,
@@ -250,40 +256,40 @@ def _error(ev: dict[str, Any], w: str, opts: Options) -> Row:
     )  # fmt: skip
 
 
-def _resize(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _resize(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     return (
         None, None, None, None, None, None, None,
         _num(ev, "w", w, 0, COORD, True), _num(ev, "h", w, 0, COORD, True), None, None,
     )  # fmt: skip
 
 
-def _custom(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _custom(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     name = _str(ev, "name", w, 128, True)
     data = None
     if ev.get("data") is not None:
         data = orjson.dumps({"data": ev["data"]}).decode()
         if len(data) > MAX_CUSTOM_DATA_BYTES:
-            raise BadInput(f"{w}.data: larger than {MAX_CUSTOM_DATA_BYTES} bytes")
+            raise BadInput(f"{_at(w)}.data: larger than {MAX_CUSTOM_DATA_BYTES} bytes")
     return (None, None, name, None, None, None, None, None, None, None, data)
 
 
-def _task(ev: dict[str, Any], w: str, opts: Options, required: bool = True) -> str | None:
+def _task(ev: dict[str, Any], w: int | str, opts: Options, required: bool = True) -> str | None:
     task = _str(ev, "task", w, MAX_ID_LEN, required)
     if task is not None and task not in opts.tasks:
-        raise BadInput(f"{w}.task: no task {task!r} in this study")
+        raise BadInput(f"{_at(w)}.task: no task {task!r} in this study")
     return task
 
 
-def _task_start(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _task_start(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     return (None, None, None, _task(ev, w, opts), None, None, None, None, None, None, None)
 
 
-def _task_end(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _task_end(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     task, outcome = _task(ev, w, opts), _code(ev, "outcome", w, OUTCOMES)
     return (None, None, None, task, outcome, None, None, None, None, None, None)
 
 
-def _marker(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _marker(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     kind = _code(ev, "kind", w, MARKER_KINDS)
     text = _str(ev, "text", w, MAX_TEXT_LEN)
     return (
@@ -310,7 +316,7 @@ RATING_SCALES = {
 }
 
 
-def _rating(ev: dict[str, Any], w: str, opts: Options) -> Row:
+def _rating(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     item = ev.get("item")
     kind = _code(ev, "item", w, RATING_ITEMS)
     needs_task, count, lo, hi = RATING_SCALES[item]  # type: ignore[index]
@@ -321,10 +327,10 @@ def _rating(ev: dict[str, Any], w: str, opts: Options) -> Row:
     else:
         values = ev.get("values")
         if type(values) is not list or len(values) != count:
-            raise BadInput(f"{w}.values: {item} needs a list of {count} answers")
+            raise BadInput(f"{_at(w)}.values: {item} needs a list of {count} answers")
         for i, answer in enumerate(values):
             if type(answer) is not int or not lo <= answer <= hi:
-                raise BadInput(f"{w}.values[{i}]: must be an integer {lo}..{hi}")
+                raise BadInput(f"{_at(w)}.values[{i}]: must be an integer {lo}..{hi}")
         value, data = None, orjson.dumps({"values": values}).decode()
     return (None, None, None, task, None, kind, None, None, None, value, data)
 
@@ -338,7 +344,7 @@ class Options:
     capture_values: bool = False
 
 
-PARSERS: dict[int, Callable[[dict[str, Any], str, Options], Row]] = {
+PARSERS: dict[int, Callable[[dict[str, Any], int | str, Options], Row]] = {
     PAGE: _page, CLICK: _click, INPUT: _input, SUBMIT: _submit, INVALID: _invalid,
     SCROLL: _scroll, VISIBILITY: _visibility, ERROR: _error, RESIZE: _resize, CUSTOM: _custom,
     TASK_START: _task_start, TASK_END: _task_end, MARKER: _marker, RATING: _rating,
@@ -372,21 +378,21 @@ def validate_events(events: list[Any], opts: Options) -> list[Row]:
     seen: set[int] = set()
     types = opts.types
     for i, ev in enumerate(events):
-        w = f"events[{i}]"
+        w = i
         if type(ev) is not dict:
-            raise BadInput(f"{w}: must be an object")
+            raise BadInput(f"{_at(w)}: must be an object")
         code = types.get(ev.get("type"))  # type: ignore[arg-type]
         if code is None:
-            raise BadInput(f"{w}.type: must be one of {', '.join(types)}")
+            raise BadInput(f"{_at(w)}.type: must be one of {', '.join(types)}")
         seq = ev.get("seq")
         if type(seq) is not int or not 0 <= seq <= MAX_SEQ:
-            raise BadInput(f"{w}.seq: must be an integer 0..{MAX_SEQ}")
+            raise BadInput(f"{_at(w)}.seq: must be an integer 0..{MAX_SEQ}")
         if seq in seen:
-            raise BadInput(f"{w}.seq: {seq} repeated in this batch")
+            raise BadInput(f"{_at(w)}.seq: {seq} repeated in this batch")
         seen.add(seq)
         t: Any = ev.get("t")
         if type(t) not in (int, float) or not MIN_T <= t <= MAX_T:
-            raise BadInput(f"{w}.t: must be epoch milliseconds")
+            raise BadInput(f"{_at(w)}.t: must be epoch milliseconds")
         rows.append((seq, float(t), code, *PARSERS[code](ev, w, opts)))
     return rows
 

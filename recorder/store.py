@@ -509,25 +509,19 @@ class EventStore:
     def _rows(
         self, session: SessionInfo, load_id: int, rows: list[schema.Row]
     ) -> list[tuple[Any, ...]]:
+        """Rows with interned ids; the writer's hot loop, hence the inlined lookups."""
         page, target, label, sid = self.pages, self.targets, self.labels, session.id
-        out = []
-        for (
-            seq,
-            t,
-            code,
-            url,
-            sel,
-            text,
-            task,
-            outcome,
-            kind,
-            interactive,
-            x,
-            y,
-            value,
-            data,
-        ) in rows:
-            task_pk = self._task(session.study_id, task) if task is not None else None
-            out.append((sid, load_id, seq, t, code, page(url), target(sel), label(text), task_pk,
-                        outcome, kind, interactive, x, y, value, data))  # fmt: skip
+        pages, targets, labels = page.ids.get, target.ids.get, label.ids.get
+        out: list[tuple[Any, ...]] = []
+        append = out.append
+        for row in rows:
+            seq, t, code, url, sel, text, task, outcome, kind, interactive, x, y, value, data = row
+            append((
+                sid, load_id, seq, t, code,
+                None if url is None else (pages(url) or page(url)),
+                None if sel is None else (targets(sel) or target(sel)),
+                None if text is None else (labels(text) or label(text)),
+                None if task is None else self._task(session.study_id, task),
+                outcome, kind, interactive, x, y, value, data,
+            ))  # fmt: skip
         return out
