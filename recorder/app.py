@@ -26,6 +26,7 @@ import orjson
 from aiohttp import web
 
 from recorder import __version__, schema, store
+from recorder.live import Live
 from recorder.settings import Settings
 from recorder.studyfile import Study
 from recorder.writer import Busy, Writer
@@ -122,6 +123,7 @@ WRITER_KEY = web.AppKey("writer", Writer)
 SESSIONS_KEY = web.AppKey("sessions", Sessions)
 ADMIN_KEY = web.AppKey("admin_token", str)
 SNIPPET_KEY = web.AppKey("snippet", bytes)
+LIVE_KEY = web.AppKey("live", Live)
 
 
 # -- middleware ------------------------------------------------------------------------------
@@ -377,10 +379,12 @@ async def index(request: web.Request) -> web.Response:
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
-    writer = Writer(settings.db, settings.queue_events)
+    live = Live()
+    writer = Writer(settings.db, settings.queue_events, live)
     await asyncio.get_running_loop().run_in_executor(None, writer.start, asyncio.get_running_loop())
     reader = store.connect(settings.db)
     app[WRITER_KEY] = writer
+    app[LIVE_KEY] = live
     app[SESSIONS_KEY] = Sessions(reader)
     app[ADMIN_KEY] = store.admin_token(reader, settings.admin_token)
     try:
@@ -405,12 +409,14 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/v1/studies/{study}", get_study)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/uxlab.js", snippet)
-    if importlib.util.find_spec("recorder.demo") is not None:
-        from recorder import demo
-
-        if hasattr(demo, "add_routes"):
-            demo.add_routes(app)
-    app.router.add_get("/", index)
+    for module in ("recorder.demo", "recorder.console"):
+        # Parts that are still being built register themselves once they exist.
+        if importlib.util.find_spec(module) is not None:
+            part = importlib.import_module(module)
+            if hasattr(part, "add_routes"):
+                part.add_routes(app)
+    if not any(r.resource is not None and r.resource.canonical == "/" for r in app.router.routes()):
+        app.router.add_get("/", index)
     return app
 
 

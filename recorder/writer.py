@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from recorder import schema, store
+from recorder.live import Live
 
 log = logging.getLogger("uxlab.writer")
 
@@ -31,9 +32,10 @@ class Busy(Exception):
 class Writer:
     """Owns the one write connection; runs in its own thread."""
 
-    def __init__(self, db_path: str | Path, queue_events: int) -> None:
+    def __init__(self, db_path: str | Path, queue_events: int, live: Live | None = None) -> None:
         self.db_path = db_path
         self.queue_events = queue_events
+        self.live = live
         self.pending = 0  # events queued and not yet committed
         self.commits = 0
         self._items: deque[tuple[Any, ...]] = deque()
@@ -117,10 +119,18 @@ class Writer:
         self.commits += 1
         with self._wake:
             self.pending -= count
-        self._loop.call_soon_threadsafe(_settle, futures, results)
+        watched = None
+        if self.live is not None and self.live.watchers:
+            watched = [item[:3] for item, result in zip(group, results, strict=True)
+                       if not isinstance(result, BaseException)]  # fmt: skip
+        self._loop.call_soon_threadsafe(_settle, futures, results, self.live, watched)
 
 
-def _settle(futures: list[asyncio.Future[tuple[int, int]]], results: list[Any]) -> None:
+def _settle(futures: list[asyncio.Future[tuple[int, int]]], results: list[Any], live: Live | None,
+            watched: list[tuple[Any, ...]] | None) -> None:  # fmt: skip
+    if live is not None and watched:
+        for session, source, batch in watched:
+            live.publish(session.id, source, batch.page, batch.rows)
     for future, result in zip(futures, results, strict=True):
         if future.done():  # the client went away
             continue

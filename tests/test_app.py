@@ -357,3 +357,23 @@ async def test_snippet_and_health(client: Any) -> None:
     assert len(await resp.read()) > 0
     resp = await client.get("/healthz")
     assert resp.status == 200 and (await resp.json())["status"] == "ok"
+
+
+async def test_live_feed_gets_committed_events(
+    client: Any, token: str, fresh_db: sqlite3.Connection
+) -> None:
+    from recorder.app import LIVE_KEY
+
+    session = store.find_session(fresh_db, token)
+    assert session is not None
+    queue = client.server.app[LIVE_KEY].subscribe(session.id)
+    assert (await post(client, batch(token, clicks(2))))[0] == 200
+    path = f"/api/v1/sessions/{token}/events"
+    assert (await post(client, mod_batch(MODERATOR_EVENTS[2:3]), path, headers=ADMIN))[0] == 200
+    assert (await post(client, b"{bad"))[0] == 400
+    got = [await asyncio.wait_for(queue.get(), 5) for _ in range(3)]
+    assert [(e["type"], e["source"]) for e in got] == [
+        ("click", "participant"), ("click", "participant"), ("task_end", "moderator")]  # fmt: skip
+    assert got[0]["sel"] == "button#go" and got[0]["interactive"] is True
+    assert got[2]["outcome"] == "success" and got[2]["task"] == "buy-shoes"
+    assert queue.empty()
