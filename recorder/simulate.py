@@ -143,7 +143,9 @@ def _do_task(
     """Walk one task from t0; return (outcome, end time, moments of user errors)."""
     rng = w.rng
     success = rng.random() < p.success
-    duration = rng.lognormvariate(math.log(p.median_s if success else p.median_s * 1.6), p.sigma)
+    duration = 1000.0 * rng.lognormvariate(
+        math.log(p.median_s if success else p.median_s * 1.6), p.sigma
+    )
     route = _route(task, w.page, pages, rng)
     steps = route[1:] if success else route[1 : max(2, len(route) - 1)]
     errors: list[tuple[float, str]] = []
