@@ -1,0 +1,101 @@
+// The uxlab snippet: <script src="https://COLLECTOR/uxlab.js" async></script>
+//
+// window.uxlab.track(name, data) records a custom event; uxlab.stop() ends the recording
+// (what is queued is still delivered); uxlab.stats() tells what the snippet holds. Calls
+// made before the script loads can wait in a stub:
+//   window.uxlab = window.uxlab || {q: [], track (n, d) { this.q.push([n, d]) }}
+// Without a session token nothing is recorded and nothing is sent.
+
+import { READY_MS, quietly, randomId, readConfig, utf8Bytes } from './config.js'
+import { initClicks, initErrors, initForms, initResize, initRoutes, initScroll, initVisibility, on, pageFields } from './capture.js'
+import { createOutbox } from './queue.js'
+import { createTransport } from './transport.js'
+
+const MAX_CUSTOM_BYTES = 4000 // the collector refuses custom data over 4096 bytes
+
+/** Navigation Timing of this page load, in ms from navigation start (only the figures reached). */
+function navigationTiming () {
+  const nav = performance.getEntriesByType && performance.getEntriesByType('navigation')[0]
+  const paint = performance.getEntriesByName && performance.getEntriesByName('first-contentful-paint')[0]
+  const timing = {}
+  const set = (name, ms) => ms > 0 && (timing[name] = Math.round(ms * 10) / 10)
+  if (nav) {
+    set('ttfb', nav.responseStart)
+    set('dom', nav.domInteractive)
+    set('dcl', nav.domContentLoadedEventEnd)
+    set('load', nav.loadEventEnd)
+  }
+  if (paint) set('fcp', paint.startTime)
+  return timing
+}
+
+function start (api, stub) {
+  const config = readConfig(document.currentScript || document.querySelector('script[src*="uxlab"]'))
+  if (!config.token || !window.fetch) return
+  const session = config.token
+  const outbox = createOutbox(session, randomId())
+  const transport = createTransport(config.collect, outbox, (status, batch) => {
+    // An unknown or closed session will not take anything more: stop recording it.
+    if ((status === 401 || status === 403) && batch.s === session) api.stop()
+    outbox.dropSession(batch.s)
+  })
+  let recording = true
+  const emit = (type, fields) => {
+    if (recording && outbox.push(type, fields)) transport.queued()
+  }
+
+  outbox.adopt()
+  const page = outbox.push('page', pageFields())
+  let ready = false
+  const release = () => {
+    if (ready) return
+    ready = true
+    if (page) page.timing = navigationTiming()
+    outbox.release()
+    transport.pump()
+  }
+  if (document.readyState === 'complete') setTimeout(release)
+  else on(window, 'load', () => setTimeout(release), false)
+  setTimeout(release, READY_MS)
+
+  const teardowns = [initRoutes, initClicks, initForms, initScroll, initResize, initErrors, initVisibility].map((init) => init(emit))
+  on(window, 'pagehide', () => {
+    release()
+    transport.leave()
+  }, false)
+  on(document, 'visibilitychange', () => {
+    if (document.visibilityState === 'hidden') {
+      release()
+      transport.leave()
+    } else transport.pump()
+  }, false)
+  on(window, 'online', transport.retryNow, false)
+
+  api.track = (name, data) => {
+    if (!recording) return false
+    const fields = { name: String(name).slice(0, 128) }
+    if (data !== undefined) {
+      const text = quietly(() => JSON.stringify({ data }))
+      if (!text || utf8Bytes(text) > MAX_CUSTOM_BYTES) return false
+      fields.data = JSON.parse(text).data
+    }
+    emit('custom', fields)
+    return true
+  }
+  api.stop = () => {
+    recording = false
+    teardowns.splice(0).forEach((off) => off())
+    transport.pump()
+  }
+  api.stats = outbox.stats
+  for (const [name, data] of (stub && stub.q) || []) api.track(name, data)
+  transport.pump()
+}
+
+(function () {
+  const stub = window.uxlab
+  if (stub && stub.stats) return // loaded twice
+  const api = { track: () => false, stop () {}, stats: () => null }
+  window.uxlab = api
+  quietly(() => start(api, stub))
+})()

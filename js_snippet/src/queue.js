@@ -1,0 +1,128 @@
+// The outbox: every event not yet acknowledged by the collector, in batches.
+//
+// An event's identity (session, page, seq) is fixed when it is queued, so a batch can be
+// sent as often as it takes: the collector stores each identity once. Unsent batches are
+// written to localStorage under this page load's key (at pagehide, and after a failed
+// send); the next page load of the origin adopts them and sends them again.
+
+import { BATCH_BYTES, BATCH_EVENTS, OUTBOX_PREFIX, QUEUE_LIMIT, WIRE_VERSION, now, quietly } from './config.js'
+
+export function createOutbox (session, page) {
+  const key = OUTBOX_PREFIX + page
+  let live = [] // this page load's events not yet cut into a batch
+  const batches = [] // {s: session, p: page, e: events as JSON text, n: count, f: in flight}
+  let seq = 0
+  let count = 0 // events held: live and in batches
+  let dropped = 0
+  let held = true // the first batch waits until the page event has its load timing
+  let stored = false
+
+  /** Queue an event; returns it, or nothing when the outbox is full (the seq gap shows it). */
+  function push (type, fields) {
+    const event = Object.assign({ seq: seq++, t: now(), type }, fields)
+    if (count >= QUEUE_LIMIT) {
+      dropped++
+      return
+    }
+    count++
+    live.push(event)
+    return event
+  }
+
+  /** Move the live events into batches of at most BATCH_EVENTS and about BATCH_BYTES. */
+  function cut () {
+    while (live.length) {
+      const parts = []
+      let bytes = 0
+      while (parts.length < live.length && parts.length < BATCH_EVENTS) {
+        const text = JSON.stringify(live[parts.length])
+        if (parts.length && bytes + text.length > BATCH_BYTES) break
+        parts.push(text)
+        bytes += text.length + 1
+      }
+      batches.push({ s: session, p: page, e: parts.join(','), n: parts.length })
+      live = live.slice(parts.length)
+    }
+  }
+
+  /** The first batch to send (cutting the live events when they may go). */
+  function next () {
+    if (!held) cut()
+    for (const batch of batches) if (!batch.f) return batch
+  }
+
+  function remove (batch) {
+    const i = batches.indexOf(batch)
+    if (i >= 0) {
+      batches.splice(i, 1)
+      count -= batch.n
+    }
+    // A stored copy may hold batches already delivered: resending them is harmless, and
+    // rewriting storage on every answer is not free. Clear it once nothing is left.
+    if (stored && !batches.length && !live.length) save()
+  }
+
+  /** Keep every unsent batch under this page load's key (or clear the key when none). */
+  function save () {
+    if (!held) cut()
+    quietly(() => {
+      if (batches.length) {
+        localStorage.setItem(key, JSON.stringify(batches.map(({ s, p, e, n }) => ({ s, p, e, n }))))
+        stored = true
+      } else if (stored) {
+        localStorage.removeItem(key)
+        stored = false
+      }
+    })
+  }
+
+  /** Take over the batches that earlier page loads could not send. */
+  function adopt () {
+    const keys = quietly(() => Object.keys(localStorage), [])
+    for (const k of keys) {
+      if (k.indexOf(OUTBOX_PREFIX) || k === key) continue
+      const kept = quietly(() => JSON.parse(localStorage.getItem(k)), [])
+      quietly(() => localStorage.removeItem(k))
+      for (const b of kept || []) {
+        if (typeof b.e !== 'string' || !(b.n > 0)) continue
+        if (count + b.n > QUEUE_LIMIT) dropped += b.n
+        else {
+          batches.push({ s: b.s, p: b.p, e: b.e, n: b.n })
+          count += b.n
+        }
+      }
+    }
+    if (batches.length) save()
+  }
+
+  /** The request body of a batch; `sent` is the time of this attempt. */
+  function body (batch) {
+    return '{"v":' + WIRE_VERSION + ',"session":' + JSON.stringify(batch.s) + ',"page":' +
+      JSON.stringify(batch.p) + ',"sent":' + now() + ',"events":[' + batch.e + ']}'
+  }
+
+  return {
+    push,
+    cut,
+    next,
+    save,
+    adopt,
+    body,
+    /** Forget a batch: acknowledged, or refused for good. */
+    remove,
+    /** Forget every batch of a session the collector refused (unknown or closed). */
+    dropSession (s) {
+      for (const batch of batches.slice()) if (batch.s === s && !batch.f) remove(batch)
+      if (s === session) {
+        count -= live.length
+        live = []
+      }
+    },
+    release () {
+      held = false
+    },
+    pending: () => batches.filter((b) => !b.f),
+    live: () => live.length,
+    stats: () => ({ page, seq, queued: count, dropped, batches: batches.length })
+  }
+}
