@@ -166,6 +166,7 @@ def _cors(request: web.Request, response: web.StreamResponse) -> None:
         origin == _own_origin(request) or origin in request.app[SESSIONS_KEY].all_origins()
     ):
         response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.headers["Vary"] = "Origin"
 
 
@@ -237,20 +238,27 @@ async def preflight(request: web.Request) -> web.Response:
 
 
 def is_moderator(request: web.Request) -> bool:
-    """True when the request carries the moderator's bearer token."""
+    """True for the moderator's bearer token, or the console's sign-in cookie (with its
+    CSRF token on requests that change something; see :mod:`recorder.console_auth`)."""
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given:
-        return False
-    return hmac.compare_digest(given.strip().encode(), request.app[ADMIN_KEY].encode())
+    if scheme.lower() == "bearer" and given:
+        return hmac.compare_digest(given.strip().encode(), request.app[ADMIN_KEY].encode())
+    from recorder.console_auth import console_refusal  # the console imports this module
+
+    return console_refusal(request) is None
 
 
 def require_moderator(request: web.Request) -> None:
-    """401 unless the request is the moderator's."""
-    if not is_moderator(request):
-        raise ApiError(
-            401, "Authorization: moderator token required", {"WWW-Authenticate": "Bearer"}
-        )
+    """401 unless the request is the moderator's; 403 for the console's cookie without CSRF."""
+    if is_moderator(request):
+        return
+    from recorder.console_auth import console_refusal
+
+    refusal = console_refusal(request)
+    if refusal is not None and refusal.status == 403:
+        raise refusal
+    raise ApiError(401, "Authorization: moderator token required", {"WWW-Authenticate": "Bearer"})
 
 
 async def moderator_events(request: web.Request) -> web.Response:

@@ -214,3 +214,12 @@ def browser() -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last.
+
+    The session-scoped sync playwright keeps its own event loop alive, and
+    pytest-asyncio cannot start one for an async test while it does.
+    """
+    items.sort(key=lambda item: "browser" in item.fixturenames)

@@ -337,6 +337,7 @@ async def test_cors_for_the_studys_origins(client: Any, token: str, db_path: Pat
         "/api/v1/collect", data=orjson.dumps(batch(token, clicks(1))), headers=allowed
     )
     assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "http://proto.test"
+    assert resp.headers["Access-Control-Expose-Headers"] == "Retry-After"
     # Errors are readable by the page too, so the snippet knows not to retry a 400.
     resp = await client.post("/api/v1/collect", data=b"{", headers=allowed)
     assert resp.status == 400 and resp.headers["Access-Control-Allow-Origin"] == "http://proto.test"
