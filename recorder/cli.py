@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("study")
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
     _db_arg(p)
-    p.set_defaults(func=_lazy("analyzer.commands", "report_command"))
+    p.set_defaults(func=_lazy("analyzer.report", "report_command"))
 
     p = sub.add_parser("export", help="export every table and the raw events",
                        epilog="example: uxlab export demo-shop --format xlsx -o demo.xlsx")  # fmt: skip
@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "xlsx", "json", "ndjson"), required=True)
     p.add_argument("-o", "--output", required=True, help="file (folder for csv) to write")
     _db_arg(p)
-    p.set_defaults(func=_lazy("analyzer.commands", "export_command"))
+    p.set_defaults(func=_lazy("analyzer.export", "export_command"))
     return parser
 
 

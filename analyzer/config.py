@@ -1,0 +1,46 @@
+"""Numba options and analysis thresholds, in one place.
+
+The thresholds are the metric definitions of shared/DESIGN.md ("Metrics");
+changing one changes what a metric means, so they are named here once and
+passed to the kernels as arguments (never read as globals inside a kernel,
+which numba would freeze into its on-disk cache).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Every kernel is compiled once and kept on disk (numba's cache next to the module),
+# so that only the first run of ``uxlab analyze`` pays for compilation.
+NUMBA_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True}
+# Kernels that loop over sessions or attempts with ``prange``.
+PARALLEL_OPTIONS: dict[str, Any] = {**NUMBA_OPTIONS, "parallel": True}
+
+# A click on a non-interactive element is a misclick unless a page event follows
+# within this many milliseconds (inclusive: a page exactly 1000 ms later saves it).
+MISCLICK_MS = 1000.0
+# Rage click: at least RAGE_CLICK_MIN clicks, each within RAGE_CLICK_MS and
+# RAGE_CLICK_PX (Euclidean, inclusive) of the click before it.
+RAGE_CLICK_MS = 1000.0
+RAGE_CLICK_PX = 30.0
+RAGE_CLICK_MIN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The click-rule thresholds handed to the kernels."""
+
+    misclick_ms: float = MISCLICK_MS
+    rage_ms: float = RAGE_CLICK_MS
+    rage_px: float = RAGE_CLICK_PX
+    rage_min: int = RAGE_CLICK_MIN
+
+    def __post_init__(self) -> None:
+        if not (self.misclick_ms >= 0 and self.rage_ms >= 0 and self.rage_px >= 0):
+            raise ValueError("thresholds: times and distances must be >= 0")
+        if self.rage_min < 2:
+            raise ValueError("thresholds: a rage-click burst needs at least 2 clicks")
+
+
+DEFAULT_THRESHOLDS = Thresholds()

@@ -1,0 +1,225 @@
+"""Exports: every output table of DESIGN.md, and the raw events, as CSV, XLSX, JSON, NDJSON.
+
+The tables come in as ``{name: rows}`` (rows are dicts whose keys are the
+documented column names); the raw events are read from SQLite with names
+resolved (URLs, selectors, labels, tasks, outcomes) and both the client's
+time and the corrected time. Numbers stay numbers in XLSX and JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from recorder import schema
+
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "attempts": ("study", "variant", "participant", "session", "task", "outcome", "coded_by", "time_s",
+                 "clicks", "misclicks", "rage_clicks", "errors", "moderator_errors", "js_errors",
+                 "invalid_inputs", "pages", "distinct_pages", "backtracks", "path_edit_distance",
+                 "lostness", "direct", "seq", "path"),
+    "tasks": ("task", "variant", "attempts", "successes", "success_rate", "success_ci_low",
+              "success_ci_high", "abandonment_rate", "time_gm_s", "time_ci_low", "time_ci_high",
+              "time_median_s", "time_gm_all_s", "error_rate", "error_rate_ci_low", "error_rate_ci_high",
+              "errors_per_attempt", "misclick_rate", "clicks_mean", "lostness_mean", "directness_rate",
+              "seq_mean"),
+    "participants": ("participant", "variant", "session", "tasks", "successes", "time_total_s", "errors", "sus"),
+    "comparisons": ("task", "metric", "variant_a", "variant_b", "value_a", "value_b", "difference",
+                    "ci_low", "ci_high", "test", "statistic", "p_value"),
+    "markers": ("participant", "variant", "task", "t_s", "kind", "text"),
+}  # fmt: skip
+
+EVENT_COLUMNS = ("session", "participant", "variant", "source", "load", "seq", "t", "t_corrected", "type",
+                 "url", "selector", "label", "task", "outcome", "kind", "interactive", "x", "y", "value",
+                 "data")  # fmt: skip
+
+FORMATS = ("csv", "xlsx", "json", "ndjson")
+XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
+
+
+def columns(name: str, rows: list[dict[str, Any]]) -> list[str]:
+    """The documented columns of a table, then any extra ones its rows carry (appended)."""
+    documented = list(TABLE_COLUMNS.get(name, ()))
+    for row in rows[:1]:
+        documented += [key for key in row if key not in documented]
+    return documented
+
+
+def raw_events(conn: sqlite3.Connection, study_id: str) -> Iterator[dict[str, Any]]:
+    """Every event of a study, oldest first per session, with its strings and names."""
+    sql = """
+        SELECT e.session_id, p.id, v.id, l.source, l.key, e.seq, e.t, e.t + coalesce(l.offset_ms, 0),
+               e.type, pg.url, tg.selector, lb.text, tk.id, e.outcome, e.kind, e.interactive,
+               e.x, e.y, e.value, e.data
+        FROM events e
+        JOIN sessions s ON s.id = e.session_id
+        JOIN participants p ON p.pk = s.participant_pk
+        JOIN variants v ON v.pk = s.variant_pk
+        JOIN page_loads l ON l.id = e.load_id
+        LEFT JOIN pages pg ON pg.id = e.page_id
+        LEFT JOIN targets tg ON tg.id = e.target_id
+        LEFT JOIN labels lb ON lb.id = e.label_id
+        LEFT JOIN tasks tk ON tk.pk = e.task_pk
+        WHERE s.study_id = ?
+        ORDER BY e.session_id, e.t + coalesce(l.offset_ms, 0), e.load_id, e.seq
+    """
+    for row in conn.execute(sql, (study_id,)):
+        event = dict(zip(EVENT_COLUMNS, row, strict=True))
+        event["source"] = (
+            "moderator" if event["source"] == schema.SOURCE_MODERATOR else "participant"
+        )
+        code = event["type"]
+        event["type"] = schema.EVENT_TYPE_NAMES.get(code, str(code))
+        event["outcome"] = schema.OUTCOME_NAMES.get(event["outcome"]) if event["outcome"] else None
+        event["kind"] = _kind_name(code, event["kind"])
+        if event["interactive"] is not None:
+            event["interactive"] = bool(event["interactive"])
+        event["data"] = orjson.loads(event["data"]) if event["data"] else None
+        yield event
+
+
+def _kind_name(code: int, kind: int | None) -> str | None:
+    if kind is None:
+        return None
+    if code == schema.MARKER:
+        return schema.MARKER_KIND_NAMES.get(kind)
+    if code == schema.RATING:
+        return schema.RATING_ITEM_NAMES.get(kind)
+    if code == schema.VISIBILITY:
+        return "visible" if kind else "hidden"
+    return str(kind)
+
+
+def _cell(value: Any) -> Any:
+    """A value as a spreadsheet or CSV cell: nested data as JSON text."""
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def export(tables: dict[str, list[dict[str, Any]]], events: Iterator[dict[str, Any]], fmt: str,
+           path: str | Path) -> list[Path]:  # fmt: skip
+    """Write every table and the raw events; return the files written.
+
+    Parameters
+    ----------
+    tables
+        ``{name: rows}`` in the order they should appear.
+    events
+        The raw events, e.g. :func:`raw_events`.
+    fmt
+        ``csv`` (a folder, one file per table and ``events.csv``), ``xlsx``
+        (one sheet per table), ``json`` (one object) or ``ndjson`` (the raw
+        events, one per line).
+    path
+        The file (the folder for ``csv``) to write.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    path = Path(path)
+    if fmt not in FORMATS:
+        raise ValueError(f"--format: must be one of {', '.join(FORMATS)}")
+    writer = {"csv": _csv, "xlsx": _xlsx, "json": _json, "ndjson": _ndjson}[fmt]
+    return writer(tables, events, path)
+
+
+def _csv(
+    tables: dict[str, list[dict[str, Any]]], events: Iterator[dict[str, Any]], path: Path
+) -> list[Path]:
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path}: CSV export writes a folder; that is a file")
+    path.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, rows in [*tables.items(), ("events", events)]:
+        target = path / f"{name}.csv"
+        with target.open("w", newline="", encoding="utf-8") as handle:
+            cols = list(EVENT_COLUMNS) if name == "events" else columns(name, rows)  # type: ignore[arg-type]
+            out = csv.writer(handle)
+            out.writerow(cols)
+            for row in rows:
+                out.writerow(["" if row.get(c) is None else _cell(row.get(c)) for c in cols])
+        written.append(target)
+    return written
+
+
+def _xlsx(
+    tables: dict[str, list[dict[str, Any]]], events: Iterator[dict[str, Any]], path: Path
+) -> list[Path]:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    bold, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="2F4B7C")
+    for name, rows in [*tables.items(), ("events", events)]:
+        sheet = book.create_sheet(name)
+        sheet.freeze_panes = "A2"
+        cols = list(EVENT_COLUMNS) if name == "events" else columns(name, rows)  # type: ignore[arg-type]
+        for i, col in enumerate(cols, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(col) + 4))
+        header = []
+        for col in cols:
+            cell = WriteOnlyCell(sheet, value=col)
+            cell.font, cell.fill = bold, fill
+            header.append(cell)
+        sheet.append(header)
+        for n, row in enumerate(rows):
+            if n >= XLSX_MAX_ROWS:
+                break  # a worksheet holds no more; the NDJSON export has every event
+            sheet.append([_cell(row.get(c)) for c in cols])
+        if cols:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(cols))}1"
+    book.save(path)
+    return [path]
+
+
+def _json(
+    tables: dict[str, list[dict[str, Any]]], events: Iterator[dict[str, Any]], path: Path
+) -> list[Path]:
+    doc = {
+        name: [{c: row.get(c) for c in columns(name, rows)} for row in rows]
+        for name, rows in tables.items()
+    }
+    doc["events"] = list(events)
+    path.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+    return [path]
+
+
+def _ndjson(
+    tables: dict[str, list[dict[str, Any]]], events: Iterator[dict[str, Any]], path: Path
+) -> list[Path]:
+    with path.open("wb") as handle:
+        for event in events:
+            handle.write(orjson.dumps(event, option=orjson.OPT_SERIALIZE_NUMPY))
+            handle.write(b"\n")
+    return [path]
+
+
+def export_command(args: Any) -> int:
+    """``uxlab export STUDY --format F -o PATH``: analyze, then write every table and the raw events."""
+    from analyzer.metrics import analyze
+    from recorder import store
+
+    db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    if not Path(db).exists():
+        raise store.StoreError(f"no database at {db}")
+    results = analyze(db, args.study)
+    tables = {name: results.table(name) for name in TABLE_COLUMNS}
+    conn = store.connect(db, readonly=True)
+    try:
+        written = export(tables, raw_events(conn, args.study), args.format, args.output)
+    finally:
+        conn.close()
+    for path in written:
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,81 @@
+"""The ``uxlab`` command line: one line and a non-zero exit for a user's mistake."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from recorder.cli import main
+from tests.conftest import uxlab_cmd
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(uxlab_cmd(*args), capture_output=True, text=True, timeout=60)
+
+
+def test_study_and_session_round_trip(tmp_path: Path) -> None:
+    db = str(tmp_path / "u.db")
+    study = tmp_path / "demo.toml"
+    out = run("study", "example", "-o", str(study), "--url", "http://127.0.0.1:9999")
+    assert out.returncode == 0, out.stderr
+    assert "http://127.0.0.1:9999/demo/A/" in study.read_text()
+    out = run("study", "create", str(study), "--db", db)
+    assert out.returncode == 0 and "created study 'demo-shop'" in out.stdout
+    out = run("study", "create", str(study), "--db", db)
+    assert "updated study 'demo-shop'" in out.stdout
+    out = run("study", "list", "--db", db)
+    assert "demo-shop" in out.stdout
+    out = run("session", "new", "demo-shop", "--participant", "P07", "--variant", "B", "--db", db)
+    assert out.returncode == 0
+    token = out.stdout.split("token: ")[1].split()[0]
+    assert f"http://127.0.0.1:9999/demo/B/?uxlab={token}" in out.stdout
+    out = run("session", "close", token, "--db", db)
+    assert out.returncode == 0 and "closed" in out.stdout
+    out = run("session", "list", "demo-shop", "--db", db)
+    assert "closed" in out.stdout
+
+
+MISTAKES = [
+    (["study", "create", "missing.toml"], "cannot read missing.toml"),
+    (["session", "new", "nope", "--participant", "P1", "--variant", "A"], "no study 'nope'"),
+    (["session", "close", "no-such-token"], "no session with that token"),
+    (["analyze", "nope"], "no study 'nope'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), MISTAKES)
+def test_mistakes_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    out = run(*args, "--db", str(tmp_path / "u.db"))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], out.stderr
+
+
+BAD_STUDIES = [
+    ("id = 'x'\n", "variants"),
+    ("id = 'x'\n[[variants]]\nid = 'A'\nurl = 'ftp://x'\n", "variants[0].url"),
+    (
+        "id = 'x'\n[[variants]]\nid='A'\nurl='http://h/'\n[[tasks]]\nid='t'\nsuccess={url='cart'}\n",
+        "tasks[0].success.url",
+    ),
+    ("id = 'bad id'\n[[variants]]\nid='A'\nurl='http://h/'\n[[tasks]]\nid='t'\n", "id"),
+    ("id = [\n", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "field"), BAD_STUDIES)
+def test_bad_study_file_names_the_field(
+    tmp_path: Path, text: str, field: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    assert main(["study", "create", str(path), "--db", str(tmp_path / "u.db")]) == 2
+    err = capsys.readouterr().err
+    assert field in err and len(err.strip().splitlines()) == 1
+
+
+def test_database_in_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["study", "list", "--db", str(tmp_path / "no" / "u.db")]) == 2
+    assert "no such folder" in capsys.readouterr().err

@@ -1,0 +1,279 @@
+"""``analyze()`` and ``uxlab analyze`` on sessions whose figures are worked out by hand."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analyzer import metrics
+from analyzer.commands import analyze_command
+from recorder.cli import build_parser, main
+from tests.naive import Recorder
+
+STUDY: dict[str, Any] = {
+    "id": "shop",
+    "variants": [{"id": "A", "url": "http://proto.test/demo/A/"}, {"id": "B", "url": "http://proto.test/demo/B/"}],
+    "tasks": [{"id": "buy", "success": {"url": "/cart"}, "expected_path": ["/", "/shoes", "/cart"]},
+              {"id": "help", "success": {"click": "#help"}}],
+}  # fmt: skip
+SUS_FIRST, SUS_LAST = [3, 3, 3, 3, 3, 3, 3, 3, 3, 3], [5, 1, 5, 1, 5, 1, 5, 1, 5, 1]
+
+
+def url(variant: str, path: str) -> str:
+    return f"http://proto.test/demo/{variant}{path}"
+
+
+def click(t: float, sel: str, x: float, y: float, interactive: bool) -> dict[str, Any]:
+    return {"type": "click", "t": t, "sel": sel, "x": x, "y": y, "interactive": interactive}
+
+
+def record(db: Path) -> None:
+    """Two sessions; every figure of them is worked out in the tests below."""
+    rec = Recorder(db, STUDY)
+    p1 = rec.session("P1", "A")
+    rec.send(p1, [
+        {"type": "page", "t": 0, "url": url("A", "/?uxlab=tok"), "timing": {"ttfb": 40, "load": 300}},
+        click(1000, "a#shoes", 10, 20, True),
+    ], page="p1-home")  # fmt: skip
+    rec.send(p1, [
+        {"type": "page", "t": 1100, "url": url("A", "/shoes"), "timing": {"responseStart": 50, "loadEventEnd": 250}},
+        click(2000, "div.card", 100, 200, False),  # nothing loads for 2 s: a misclick
+        click(2200, "img", 300, 300, False), click(2400, "img", 310, 300, False),
+        click(2600, "img", 320, 300, False),  # three quick clicks 10 px apart: one rage burst
+        {"type": "invalid", "t": 2500, "sel": "#qty", "msg": "too many"},
+        {"type": "error", "t": 3000, "msg": "TypeError: x is undefined"},
+        {"type": "page", "t": 4000, "url": url("A", "/"), "spa": True},
+        {"type": "page", "t": 4500, "url": url("A", "/shoes/"), "spa": True},
+        {"type": "page", "t": 5000, "url": url("A", "/cart?step=1"), "spa": True},
+        click(7000, "#help", 50, 50, True),
+    ], page="p1-shop")  # fmt: skip
+    rec.send(p1, [
+        {"type": "task_start", "t": 100, "task": "buy"},
+        {"type": "marker", "t": 2700, "kind": "error", "text": "typed in search"},
+        {"type": "task_end", "t": 6000, "task": "buy", "outcome": "success"},
+        {"type": "rating", "t": 6100, "item": "SEQ", "task": "buy", "value": 5},
+        {"type": "task_start", "t": 6200, "task": "help"},
+        {"type": "marker", "t": 8000, "kind": "note", "text": "done", "task": "help"},
+        {"type": "rating", "t": 9000, "item": "SUS", "values": SUS_FIRST},
+        {"type": "rating", "t": 9500, "item": "SUS", "values": SUS_LAST},
+    ], page="console-1", moderator=True)  # fmt: skip
+    p2 = rec.session("P2", "B")
+    rec.send(p2, [
+        {"type": "page", "t": 0, "url": url("B", "/")}, click(500, "a", 5, 5, True),
+        {"type": "page", "t": 600, "url": url("B", "/shoes")}, {"type": "page", "t": 800, "url": url("B", "/cart")},
+        {"type": "page", "t": 900, "url": url("B", "/shoes")},
+    ], page="p2", skew=60_000)  # the participant's clock runs a minute fast  # fmt: skip
+    rec.send(p2, [
+        {"type": "task_start", "t": 100, "task": "buy"},
+        {"type": "task_start", "t": 1000, "task": "help"},
+        {"type": "task_end", "t": 1200, "task": "help", "outcome": "abandoned"},
+        {"type": "task_end", "t": 1300, "task": "help", "outcome": "failure"},  # ended twice: last word
+        {"type": "task_end", "t": 1400, "task": "buy", "outcome": "skipped"},  # late: re-codes buy
+    ], page="console-2", moderator=True)  # fmt: skip
+    rec.close()
+
+
+@pytest.fixture
+def shop_db(db_path: Path) -> Path:
+    record(db_path)
+    return db_path
+
+
+ROW = dict.fromkeys(
+    ("js_errors", "invalid_inputs", "moderator_errors", "errors", "misclicks", "rage_clicks"), 0
+)
+EXPECTED = [
+    {"study": "shop", "variant": "A", "participant": "P1", "session": 1, "task": "buy", "outcome": "success",
+     "coded_by": "moderator", "time_s": 5.9, "clicks": 5, "misclicks": 4, "rage_clicks": 1, "errors": 2,
+     "moderator_errors": 1, "js_errors": 1, "invalid_inputs": 1, "pages": 5, "distinct_pages": 3, "backtracks": 2,
+     "path_edit_distance": 2, "lostness": pytest.approx(0.4), "direct": False, "seq": 5,
+     "path": "/ > /shoes > / > /shoes > /cart"},
+    {**ROW, "study": "shop", "variant": "A", "participant": "P1", "session": 1, "task": "help", "outcome": "success",
+     "coded_by": "criteria", "time_s": 0.8, "clicks": 1, "pages": 1, "distinct_pages": 1, "backtracks": 0,
+     "path_edit_distance": None, "lostness": 0.0, "direct": True, "seq": None, "path": "/cart"},
+    {**ROW, "study": "shop", "variant": "B", "participant": "P2", "session": 2, "task": "buy", "outcome": "skipped",
+     "coded_by": "moderator", "time_s": 0.7, "clicks": 1, "pages": 3, "distinct_pages": 3, "backtracks": 0,
+     "path_edit_distance": 0, "lostness": 0.0, "direct": False, "seq": None, "path": "/ > /shoes > /cart"},
+    {**ROW, "study": "shop", "variant": "B", "participant": "P2", "session": 2, "task": "help", "outcome": "failure",
+     "coded_by": "moderator", "time_s": 0.2, "clicks": 0, "pages": 1, "distinct_pages": 1, "backtracks": 0,
+     "path_edit_distance": None, "lostness": None, "direct": False, "seq": None, "path": "/shoes"},
+]  # fmt: skip
+
+
+def test_attempts_worked_out_by_hand(shop_db: Path) -> None:
+    attempts = metrics.analyze(shop_db, "shop").attempts
+    assert [list(a) for a in attempts] == [list(metrics.ATTEMPT_COLUMNS)] * 4
+    assert attempts == [{k: e[k] for k in metrics.ATTEMPT_COLUMNS} for e in EXPECTED]
+
+
+def test_an_attempt_nobody_ended(db_path: Path) -> None:
+    rec = Recorder(db_path, STUDY)
+    p3 = rec.session("P3", "A")
+    rec.send(
+        p3,
+        [
+            {"type": "page", "t": 0, "url": url("A", "/")},
+            {"type": "page", "t": 900, "url": url("A", "/shoes")},
+        ],
+    )
+    rec.send(p3, [{"type": "task_start", "t": 500, "task": "buy"}], page="console", moderator=True)
+    rec.close()
+    (row,) = metrics.analyze(db_path, "shop").attempts
+    assert (row["outcome"], row["coded_by"], row["time_s"], row["path"]) == (
+        "uncoded",
+        None,
+        None,
+        "/ > /shoes",
+    )
+    # R = 3 pages expected, S = N = 2 visited: L = sqrt(0 + (3/2 - 1)^2)
+    assert (row["lostness"], row["path_edit_distance"], row["direct"]) == (0.5, 1, False)
+
+
+def test_sessions_markers_transitions(shop_db: Path) -> None:
+    results = metrics.analyze(shop_db, "shop")
+    assert results.sessions == [
+        {
+            "session": 1,
+            "participant": "P1",
+            "variant": "A",
+            "sus": SUS_LAST,
+            "umux_lite": None,
+            "nps": None,
+        },
+        {
+            "session": 2,
+            "participant": "P2",
+            "variant": "B",
+            "sus": None,
+            "umux_lite": None,
+            "nps": None,
+        },
+    ]
+    assert results.markers == [
+        {
+            "participant": "P1",
+            "variant": "A",
+            "task": "buy",
+            "t_s": 2.7,
+            "kind": "error",
+            "text": "typed in search",
+        },
+        {
+            "participant": "P1",
+            "variant": "A",
+            "task": "help",
+            "t_s": 8.0,
+            "kind": "note",
+            "text": "done",
+        },
+    ]
+    assert results.transitions == [
+        {"task": "buy", "variant": "A", "from": "/", "to": "/shoes", "count": 2},
+        {"task": "buy", "variant": "A", "from": "/shoes", "to": "/", "count": 1},
+        {"task": "buy", "variant": "A", "from": "/shoes", "to": "/cart", "count": 1},
+        {"task": "buy", "variant": "B", "from": "/", "to": "/shoes", "count": 1},
+        {"task": "buy", "variant": "B", "from": "/shoes", "to": "/cart", "count": 1},
+    ]
+
+
+def test_clicks_and_page_speed(shop_db: Path) -> None:
+    results = metrics.analyze(shop_db, "shop")
+    clicks = results.table("clicks")
+    assert len(clicks) == len(results.clicks) == 7
+    assert clicks[1] == {"participant": "P1", "variant": "A", "session": 1, "task": "buy", "page": "/shoes",
+                         "x": 100.0, "y": 200.0, "target": "div.card", "misclick": True, "rage": False}  # fmt: skip
+    assert [c["rage"] for c in clicks] == [False, False, True, True, True, False, False]
+    assert [(c["task"], c["page"]) for c in clicks[-2:]] == [("help", "/cart"), ("buy", "/")]
+    assert results.page_speed == [
+        {"page": "/", "variant": "A", "loads": 1, "load_ms_median": 300.0, "ttfb_ms_median": 40.0},
+        {
+            "page": "/shoes",
+            "variant": "A",
+            "loads": 1,
+            "load_ms_median": 250.0,
+            "ttfb_ms_median": 50.0,
+        },
+    ]
+
+
+def test_statistics_tables_and_their_plain_stand_ins(
+    shop_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = metrics.analyze(shop_db, "shop")
+    assert [(t["task"], t["variant"], t["attempts"]) for t in results.tasks] == [
+        ("buy", "A", 1), ("buy", "B", 1), ("help", "A", 1), ("help", "B", 1)]  # fmt: skip
+    assert [p["session"] for p in results.participants] == [1, 2]
+    real_find_spec = metrics.importlib.util.find_spec
+    monkeypatch.setattr(metrics.importlib.util, "find_spec",
+                        lambda name: None if name == "analyzer.tables" else real_find_spec(name))  # fmt: skip
+    plain = metrics.analyze(shop_db, "shop")
+    assert list(plain.tasks[0]) == list(metrics.TASK_COLUMNS)
+    assert plain.tasks[0]["success_rate"] == 1.0 and plain.tasks[0]["misclick_rate"] == 0.8
+    assert plain.participants[0] == {"participant": "P1", "variant": "A", "session": 1, "tasks": 2,
+                                     "successes": 2, "time_total_s": 6.7, "errors": 2, "sus": 100.0}  # fmt: skip
+    assert plain.comparisons == []
+
+
+def test_cache_gives_the_same_results(shop_db: Path) -> None:
+    first = metrics.analyze(shop_db, "shop").tables()
+    assert metrics.analyze(shop_db, "shop").tables() == first  # from the cache
+    assert metrics.analyze(shop_db, "shop", cache=False).tables() == first
+
+
+# -- uxlab analyze -----------------------------------------------------------------------------
+
+
+def cli(*args: str) -> Any:
+    return build_parser().parse_args(["analyze", *args])
+
+
+def test_json_has_every_table(shop_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert analyze_command(cli("shop", "--db", str(shop_db), "--format", "json")) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc) == [n for n in metrics.StudyResults.TABLES if n != "clicks"]
+    assert doc["attempts"][0]["path"] == EXPECTED[0]["path"] and len(doc["attempts"]) == 4
+    assert doc["sessions"][0]["sus"] == SUS_LAST
+
+
+def test_csv_of_attempts_and_of_a_named_table(
+    shop_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert analyze_command(cli("shop", "--db", str(shop_db), "--format", "csv")) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == list(metrics.ATTEMPT_COLUMNS) and len(rows) == 4
+    assert (rows[3]["outcome"], rows[3]["lostness"], rows[3]["time_s"]) == ("failure", "", "0.2")
+    out = tmp_path / "clicks.csv"
+    assert (
+        analyze_command(
+            cli(
+                "shop", "--db", str(shop_db), "--format", "csv", "--table", "clicks", "-o", str(out)
+            )
+        )
+        == 0
+    )
+    assert len(list(csv.DictReader(io.StringIO(out.read_text())))) == 7
+
+
+def test_terminal_tables(shop_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "shop", "--db", str(shop_db)]) == 0
+    out = capsys.readouterr().out
+    assert "attempts (4 rows)" in out and "tasks (4 rows)" in out
+    line = next(line for line in out.splitlines() if line.startswith("P1") and "buy" in line)
+    assert line.split()[:6] == ["P1", "A", "buy", "success", "moderator", "5.9"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["nope"], "no study 'nope' (studies: shop)"),
+    (["shop", "--table", "bogus"], "no table 'bogus'"),
+])  # fmt: skip
+def test_mistakes_are_one_line(
+    shop_db: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["analyze", *args, "--db", str(shop_db)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
