@@ -128,16 +128,26 @@ def export(tables: dict[str, list[dict[str, Any]]], events: Iterator[dict[str, A
     path = Path(path)
     if fmt not in FORMATS:
         raise ValueError(f"--format: must be one of {', '.join(FORMATS)}")
+    check_output(path, fmt)
     writer = {"csv": _csv, "xlsx": _xlsx, "json": _json, "ndjson": _ndjson}[fmt]
     return writer(tables, events, path)
+
+
+def check_output(path: Path, fmt: str) -> None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    folder = path if fmt == "csv" else path.parent
+    if fmt == "csv" and path.exists() and not path.is_dir():
+        raise ValueError(f"{path}: CSV export writes a folder; that is a file")
+    if not (folder.parent if fmt == "csv" else folder).is_dir():
+        raise ValueError(f"{folder if fmt != 'csv' else folder.parent}: No such file or directory")
+    if fmt != "csv" and path.is_dir():
+        raise ValueError(f"{path}: is a folder; give a file name")
 
 
 def _csv(
     tables: dict[str, list[dict[str, Any]]], events: Iterator[dict[str, Any]], path: Path
 ) -> list[Path]:
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{path}: CSV export writes a folder; that is a file")
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(exist_ok=True)
     written = []
     for name, rows in [*tables.items(), ("events", events)]:
         target = path / f"{name}.csv"
@@ -213,6 +223,7 @@ def export_command(args: Any) -> int:
     db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
     if not Path(db).exists():
         raise store.StoreError(f"no database at {db}")
+    check_output(Path(args.output), args.format)
     results = analyze(db, args.study)
     tables = {name: results.table(name) for name in TABLE_COLUMNS}
     conn = store.connect(db, readonly=True)
