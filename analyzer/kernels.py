@@ -34,6 +34,7 @@ Rules chosen where shared/DESIGN.md is silent (the twins follow them too):
 
 from __future__ import annotations
 
+import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -777,9 +778,9 @@ def _scan(
     return out
 
 
-# The events last checked, with their largest page key and task index: the wrappers of
-# one analysis get the same read-only Events object and check it once.
-_CHECKED: list[tuple[Events, int, int]] = []
+# The columns last checked (weakly held), with their largest page key and task index: the
+# wrappers of one analysis get the same read-only Events and check them once.
+_CHECKED: list[tuple[list[weakref.ref[np.ndarray]], int, int]] = []
 
 
 def check_events(events: Events) -> Events:
@@ -789,11 +790,11 @@ def check_events(events: Events) -> Events:
 
 def _checked(events: Events) -> tuple[Events, int, int]:
     """Checked events, their largest page key and their largest task index."""
-    last = _CHECKED[:1]
-    if last and events is last[0][0]:
-        return last[0]
     if not isinstance(events, Events):
         raise ValueError("events: must be an analyzer.kernels.Events")
+    last = _CHECKED[:1]
+    if last and all(ref() is column for ref, column in zip(last[0][0], events, strict=True)):
+        return events, last[0][1], last[0][2]
     n = len(np.asarray(events.t))
     cols = {
         name: _column(getattr(events, name), dtype, name, n) for name, dtype in EVENT_DTYPES.items()
@@ -809,9 +810,9 @@ def _checked(events: Events) -> tuple[Events, int, int]:
         raise ValueError("t: times must be finite")
     if unsorted >= 0:
         raise ValueError(f"t: session {unsorted} is not sorted by time (use order_events)")
-    checked = (Events(session_start=start, session_variant=variant, **cols), top_key, top_task)
-    _CHECKED[:] = [checked]
-    return checked
+    checked = Events(session_start=start, session_variant=variant, **cols)
+    _CHECKED[:] = [([weakref.ref(column) for column in checked], top_key, top_task)]
+    return checked, top_key, top_task
 
 
 def check_rules(rules: TaskRules, events: Events) -> TaskRules:

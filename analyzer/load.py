@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import shutil
 import sqlite3
 import uuid
@@ -149,7 +150,7 @@ def load_study_data(db_path: str | Path, study_id: str, cache: bool = True) -> S
         meta = _db_meta(conn, study_id)
         folder = cache_folder(db_path) if cache else None
         columns = _sorted_columns(conn, study_id, meta, folder)
-        data = _study_data(conn, study, meta, columns)
+        data = _study_data(conn, study, columns)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -253,6 +254,7 @@ def _sorted_columns(conn: sqlite3.Connection, study_id: str, meta: dict[str, Any
             old_table = _offset_table(old["load_ids"], old["offsets"])
             shift = _shift(table, loads) - _shift(old_table, loads)
         if not len(fresh["t"]) and (shift is None or not shift.any()):
+            meta = dict(meta, n_events=cached["n_events"])
             write_cache(folder, study_id, meta, None, load_ids, offsets, part=cached["part"])  # type: ignore[arg-type]
             return old
         session = np.repeat(old["session_ids"], np.diff(old["session_start"]))
@@ -295,8 +297,7 @@ def _lookup(ids: np.ndarray, values: np.ndarray, wanted: np.ndarray, fill: float
     return np.where(ids[pos] == wanted, values[pos], fill)
 
 
-def _study_data(conn: sqlite3.Connection, study: Study, meta: dict[str, Any],
-                cols: dict[str, np.ndarray]) -> StudyData:  # fmt: skip
+def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarray]) -> StudyData:
     sid = study.id
     variant_pks = {pk: i for i, (pk,) in enumerate(conn.execute(
         "SELECT pk FROM variants WHERE study_id = ? ORDER BY position", (sid,)))}  # fmt: skip
@@ -450,7 +451,7 @@ def read_cache(conn: sqlite3.Connection, folder: Path, study_id: str,
         if any(len(arrays[name]) != saved["n_events"] for name in COLUMNS):
             return None
         return {"max_id": saved["max_id"], "offsets": saved["offsets"], "part": saved["part"],
-                "columns": arrays}  # fmt: skip
+                "n_events": saved["n_events"], "columns": arrays}  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -471,24 +472,21 @@ def write_cache(folder: Path, study_id: str, meta: dict[str, Any], columns: dict
     """
     fresh = part is None
     part = part or f"{study_id}.{uuid.uuid4().hex[:12]}"
-    pointer = folder / f"{study_id}.json"
-    try:
-        previous = orjson.loads(pointer.read_bytes())
-    except (OSError, ValueError):
-        previous = {}
     try:
         if columns is not None:
             folder.mkdir(exist_ok=True)
             (folder / part).mkdir()
             for name, array in {**columns, "load_ids": load_ids, "offsets": offsets}.items():
                 np.save(folder / part / f"{name}.npy", np.ascontiguousarray(array))
-        description = dict(meta, part=part, n_events=meta.get("n_events", previous.get("n_events")))
         tmp = folder / f"{study_id}.{uuid.uuid4().hex[:12]}.json"
-        tmp.write_bytes(orjson.dumps(description))
-        os.replace(tmp, pointer)
+        tmp.write_bytes(orjson.dumps(dict(meta, part=part)))
+        os.replace(tmp, folder / f"{study_id}.json")
     except OSError:
         if fresh:
             shutil.rmtree(folder / part, ignore_errors=True)
         return  # a read-only folder: analyze without a cache
-    if previous.get("part") not in (None, part):
-        shutil.rmtree(folder / previous["part"], ignore_errors=True)
+    # Drop every older set of columns of this study (also one a concurrent writer orphaned).
+    own = re.compile(re.escape(study_id) + r"\.[0-9a-f]{12}")
+    for stale in folder.iterdir():
+        if stale.name != part and own.fullmatch(stale.name) and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)

@@ -37,34 +37,20 @@ TASK_COLUMNS = ("task", "variant", "attempts", "successes", "success_rate", "suc
                 "time_median_s", "time_gm_all_s", "error_rate", "error_rate_ci_low",
                 "error_rate_ci_high", "errors_per_attempt", "misclick_rate", "clicks_mean",
                 "lostness_mean", "directness_rate", "seq_mean")  # fmt: skip
-PARTICIPANT_COLUMNS = (
-    "participant",
-    "variant",
-    "session",
-    "tasks",
-    "successes",
-    "time_total_s",
-    "errors",
-    "sus",
-)
+PARTICIPANT_COLUMNS = ("participant", "variant", "session", "tasks", "successes", "time_total_s",
+                       "errors", "sus")  # fmt: skip
 MARKER_COLUMNS = ("participant", "variant", "task", "t_s", "kind", "text")
 SESSION_COLUMNS = ("session", "participant", "variant", "sus", "umux_lite", "nps")
 TRANSITION_COLUMNS = ("task", "variant", "from", "to", "count")
-CLICK_COLUMNS = (
-    "participant",
-    "variant",
-    "session",
-    "task",
-    "page",
-    "x",
-    "y",
-    "target",
-    "misclick",
-    "rage",
-)
+CLICK_COLUMNS = ("participant", "variant", "session", "task", "page", "x", "y", "target", "misclick",
+                 "rage")  # fmt: skip
 PAGE_SPEED_COLUMNS = ("page", "variant", "loads", "load_ms_median", "ttfb_ms_median")
-CODED_BY = {kernels.BY_MODERATOR: "moderator", kernels.BY_CRITERIA: "criteria"}
 PATH_SEPARATOR = " > "
+# Outcome and coded_by words by code (kernels.UNCODED = 0; kernels.BY_* codes).
+OUTCOME_WORDS = np.array(
+    ["uncoded", *(schema.OUTCOME_NAMES.get(c, str(c)) for c in range(1, 16))], dtype=object
+)
+CODED_BY_WORDS = np.array([None, "moderator", "criteria"], dtype=object)
 ANSWER_COUNTS = {item: count for item, (_, count, _, _) in schema.RATING_SCALES.items()}
 
 
@@ -201,12 +187,6 @@ def _nullable(values: np.ndarray, missing: np.ndarray, integer: bool = False) ->
     out = (np.where(missing, 0, values).astype(np.int64) if integer else values).astype(object)
     out[missing] = None
     return out.tolist()
-
-
-OUTCOME_WORDS = np.array(
-    ["uncoded", *(schema.OUTCOME_NAMES.get(c, str(c)) for c in range(1, 16))], dtype=object
-)
-CODED_BY_WORDS = np.array([None, "moderator", "criteria"], dtype=object)
 
 
 def attempt_rows(

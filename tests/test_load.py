@@ -235,6 +235,28 @@ def test_cache_tops_up_with_new_events_and_new_sessions(recorder: Recorder, db_p
     warm = load.load_study_data(db_path, "shop")
     assert seen == [(11, 23)]
     assert_same_data(warm, load.load_study_data(db_path, "shop", cache=False))
+    assert (
+        len([p for p in load.cache_folder(db_path).iterdir() if p.is_dir()]) == 1
+    )  # old columns gone
+
+
+def test_each_study_keeps_its_own_cache(db_path: Path) -> None:
+    shop, similar = Recorder(db_path, STUDY), Recorder(db_path, dict(STUDY, id="shop.v2"))
+    shop_session(similar, "Q1", "B")
+    info = shop_session(shop, "P1", "A")
+    load.load_study_data(db_path, "shop.v2")
+    load.load_study_data(db_path, "shop")
+    shop.send(
+        info, [{"type": "click", "t": 9000, "x": 1, "y": 1, "interactive": True}], page="late"
+    )
+    load.load_study_data(db_path, "shop")  # rewrites shop's columns, leaves shop.v2's alone
+    parts = sorted(
+        p.name.split(".")[:-1] for p in load.cache_folder(db_path).iterdir() if p.is_dir()
+    )
+    assert parts == [["shop"], ["shop", "v2"]]
+    assert load.load_study_data(db_path, "shop.v2").participants == ["Q1"]
+    shop.close()
+    similar.close()
 
 
 def test_offsets_lowered_by_a_resent_batch_reorder_the_cache(
