@@ -505,3 +505,6 @@ def add_routes(app: web.Application) -> None:
         add(base + r"/sessions/{session:\d{1,12}}/state", session_state)
         add(base + r"/sessions/{session:\d{1,12}}/ws", session_ws)
     add("/console/static/{name}", static_file)
+    from recorder import console_report  # it imports this module
+
+    console_report.add_routes(app)

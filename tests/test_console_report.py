@@ -1,0 +1,47 @@
+"""The console's report page: the same report as ``uxlab report``, for moderator and observers."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from analyzer.metrics import analyze
+from analyzer.report import render_report
+from recorder import store
+from tests.conftest import STUDY_DOC
+from tests.simdata import write_sessions
+from tests.test_console import observer_link, sign_in
+
+
+async def test_report_page_for_moderator_and_observer(client: Any, fresh_db: sqlite3.Connection,
+                                                      db_path: Path) -> None:  # fmt: skip
+    from recorder.simulate import generate
+
+    study = store.load_study(fresh_db, STUDY_DOC["id"])
+    write_sessions(fresh_db, study, generate(study, 6, seed=4, end_ms=1.8e12))
+
+    resp = await client.get("/studies/checkout-2026/report")
+    assert resp.status == 401  # the sign-in form, not the report
+    assert "Task completion matrix" not in await resp.text()
+
+    await sign_in(client)
+    resp = await client.get("/studies/checkout-2026/report")
+    assert resp.status == 200 and resp.content_type == "text/html"
+    html = await resp.text()
+    expected = render_report(analyze(db_path, "checkout-2026"), study)
+    # The page is the same report as `uxlab report` writes (its generation time aside).
+    assert _without_stamp(html) == _without_stamp(expected)
+    assert "script-src" not in resp.headers["Content-Security-Policy"]
+    assert (await client.get("/studies/no-such-study/report")).status == 404
+
+    link = await observer_link(client)
+    client.session.cookie_jar.clear()
+    resp = await client.get(link + "/report")
+    assert resp.status == 200 and "Task completion matrix" in await resp.text()
+
+
+def _without_stamp(html: str) -> str:
+    import re
+
+    return re.sub(r"generated [0-9-]+ [0-9:]+ UTC", "generated", html)
