@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import sqlite_utils
 
 from recorder import schema
 from recorder.studyfile import Study
+
+if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
+    import sqlite_utils
 
 DEFAULT_DB = "uxlab.db"
 
@@ -118,6 +120,10 @@ def migrate(conn: sqlite3.Connection, upto: int = SCHEMA_VERSION) -> int:
         raise StoreError(
             f"database schema v{version} is newer than this uxlab (v{SCHEMA_VERSION}); upgrade uxlab"
         )
+    if version >= upto:
+        return version
+    import sqlite_utils
+
     db = sqlite_utils.Database(conn)
     for number in range(version + 1, upto + 1):
         conn.execute("BEGIN IMMEDIATE")
