@@ -16,6 +16,7 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("max_body", 1_048_576, "largest request body in bytes (413 above it)"),
     ("queue_events", 200_000, "events waiting for the writer before clients get 429"),
     ("access_log", False, "log every request (costs about a third of the throughput)"),
+    ("writer_process", True, "write events from a process of their own (off: a thread; one core)"),
 ]
 
 
@@ -31,6 +32,7 @@ class Settings:
     max_body: int = 1_048_576
     queue_events: int = 200_000
     access_log: bool = False
+    writer_process: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -425,6 +425,16 @@ class Interner:
         self.fresh.clear()
 
 
+class SessionRef(Protocol):
+    """What the event writer needs of a session: its row id and its study."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def study_id(self) -> str: ...
+
+
 class EventStore:
     """Writes validated batches; used by one writer thread only."""
 
@@ -437,7 +447,7 @@ class EventStore:
         self.tasks: dict[tuple[str, str], int] = {}
 
     def write(
-        self, batches: Iterable[tuple[SessionInfo, int, schema.Batch, float]]
+        self, batches: Iterable[tuple[SessionRef, int, schema.Batch, float]]
     ) -> list[tuple[int, int]]:
         """Store batches in one transaction; return ``(accepted, duplicates)`` for each.
 
@@ -513,7 +523,7 @@ class EventStore:
         return pk
 
     def _rows(
-        self, session: SessionInfo, load_id: int, rows: list[schema.Row]
+        self, session: SessionRef, load_id: int, rows: list[schema.Row]
     ) -> list[tuple[Any, ...]]:
         """Rows with interned ids; the writer's hot loop, hence the inlined lookups."""
         page, target, label, sid = self.pages, self.targets, self.labels, session.id

@@ -378,3 +378,19 @@ async def test_live_feed_gets_committed_events(
     assert got[0]["sel"] == "button#go" and got[0]["interactive"] is True
     assert got[2]["outcome"] == "success" and got[2]["task"] == "buy-shoes"
     assert queue.empty()
+
+
+async def test_in_thread_writer_stores_the_same(
+    fresh_db: sqlite3.Connection, db_path: Path, aiohttp_client: Any
+) -> None:
+    """``writer_process = False`` (one core): the same answers, the same rows."""
+    from recorder.app import create_app
+    from recorder.settings import Settings
+
+    token = store.new_session(fresh_db, "checkout-2026", "P01", "A").token
+    settings = Settings(db=str(db_path), admin_token="test-admin-token", writer_process=False)
+    client = await aiohttp_client(create_app(settings))
+    doc = batch(token, clicks(5))
+    assert await post(client, doc) == (200, {"accepted": 5, "duplicates": 0})
+    assert await post(client, doc) == (200, {"accepted": 0, "duplicates": 5})
+    assert count_events(db_path) == 5

@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,42 @@ def send(url: str, doc: dict[str, object]) -> dict[str, int] | None:
             return json.loads(resp.read()) if resp.status == 200 else None
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
         return None
+
+
+def writer_children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (the writer process of a server)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_gone(pids: list[int], seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{p}").exists() and "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]
+                   for p in pids):  # fmt: skip
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_writer_process_never_outlives_the_server(server: Server) -> None:
+    assert server.proc is not None
+    children = writer_children(server.proc.pid)
+    assert children, "no writer process"  # the writer (and multiprocessing's resource tracker)
+    server.stop()  # SIGTERM: the server closes the pipe, the writer commits and exits
+    assert wait_gone(children)
+    server.start()
+    assert server.proc is not None
+    children = writer_children(server.proc.pid)
+    server.kill()  # SIGKILL: no goodbye; the writer sees the pipe end and exits by itself
+    assert wait_gone(children)
 
 
 def test_sigkill_mid_load_loses_no_acknowledged_event(server: Server) -> None:
