@@ -4,8 +4,10 @@ Every ``_kernel`` here is an ``@njit(cache=True)`` function over flat numpy
 arrays: events sorted by session then corrected time, sessions as CSR
 offsets (``session_start[s]:session_start[s + 1]``), no Python objects, no
 exceptions. Each public wrapper checks its input (``ValueError`` naming the
-field), calls the kernels and returns a named structure. Every wrapper has a
-plain-Python twin in ``tests/naive.py``.
+field), calls the kernels and returns a named structure; the structures, the
+codes in them and the input checks live in :mod:`analyzer.kernel_types` and
+are importable from here too (``kernels.Events``, ``kernels.SUCCESS``). Every
+wrapper has a plain-Python twin in ``tests/naive.py``.
 
 Rules chosen where shared/DESIGN.md is silent (the twins follow them too):
 
@@ -35,12 +37,37 @@ Rules chosen where shared/DESIGN.md is silent (the twins follow them too):
 from __future__ import annotations
 
 import weakref
-from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from analyzer.config import DEFAULT_THRESHOLDS, NUMBA_OPTIONS, PARALLEL_OPTIONS, Thresholds
+from analyzer.kernel_types import (
+    BY_CRITERIA,
+    BY_MODERATOR,
+    BY_NONE,
+    CRIT_CLICK,
+    CRIT_EVENT,
+    CRIT_URL,
+    SUCCESS,
+    UNCODED,
+    Attempts,
+    ClickFlags,
+    Events,
+    GroupMedians,
+    Segments,
+    TaskRules,
+    Transitions,
+    checked_column,
+    checked_rows,
+    checked_rules,
+    event_columns,
+    order_input,
+    page_key_input,
+    transition_input,
+)
+from analyzer.kernel_types import CRIT_NONE as CRIT_NONE  # re-exported, as the structures are
+from analyzer.kernel_types import EVENT_DTYPES as EVENT_DTYPES
 from recorder import schema
 
 PAGE, CLICK, INVALID, ERROR, CUSTOM = (schema.PAGE, schema.CLICK, schema.INVALID, schema.ERROR,
@@ -49,100 +76,6 @@ TASK_START, TASK_END, MARKER, RATING = (schema.TASK_START, schema.TASK_END, sche
                                         schema.RATING)  # fmt: skip
 ERROR_MARKER = schema.MARKER_KINDS["error"]
 SEQ_ITEM = schema.RATING_ITEMS["SEQ"]
-SUCCESS = schema.OUTCOMES["success"]
-UNCODED = 0  # outcome code of an attempt nobody ended and no criterion met
-BY_NONE, BY_MODERATOR, BY_CRITERIA = 0, 1, 2  # coded_by codes
-CRIT_NONE, CRIT_URL, CRIT_CLICK, CRIT_EVENT = 0, 1, 2, 3  # success criterion kinds
-
-
-class Events(NamedTuple):
-    """A study's events as the kernels see them, sorted by session then corrected time."""
-
-    session_start: np.ndarray  # int64[n_sessions + 1]: CSR offsets into the columns below
-    session_variant: np.ndarray  # int32[n_sessions]: variant index of each session
-    t: np.ndarray  # float64: corrected time, epoch ms
-    type: np.ndarray  # int8: recorder.schema event type code
-    key: np.ndarray  # int32: page key id of page events, -1 otherwise
-    target: np.ndarray  # int32: interned selector id, -1
-    label: np.ndarray  # int32: interned label id (custom event name, marker text), -1
-    task: np.ndarray  # int32: task index, -1
-    outcome: np.ndarray  # int8: task_end outcome code, 0
-    kind: np.ndarray  # int8: marker kind / rating item code, 0
-    interactive: np.ndarray  # int8: clicks: 1 or 0; -1 otherwise
-    x: np.ndarray  # float32: click page coordinates
-    y: np.ndarray  # float32
-    value: np.ndarray  # float64: rating value (NaN when none)
-
-
-class TaskRules(NamedTuple):
-    """Per task: its success criterion and its expected path (page key ids)."""
-
-    criterion: np.ndarray  # int8[n_tasks]: CRIT_* code
-    criterion_id: np.ndarray  # int32[n_tasks]: selector id (click) or label id (event), -1
-    url_match: np.ndarray  # bool[n_tasks, n_keys]: page keys meeting a url criterion
-    expected_start: np.ndarray  # int64[n_tasks + 1]: CSR offsets into expected_keys
-    expected_keys: np.ndarray  # int32
-
-
-class ClickFlags(NamedTuple):
-    """Per event: click rules and the page on screen."""
-
-    misclick: np.ndarray  # bool: a misclick (1 s rule)
-    rage: np.ndarray  # bool: a click inside a rage-click burst
-    burst_start: np.ndarray  # bool: the first click of a burst (a burst counts once)
-    screen_key: np.ndarray  # int32: key of the last page event at or before the event, -1
-
-
-class Segments(NamedTuple):
-    """Attempts as segmented: one row per ``task_start``, by session then start."""
-
-    session: np.ndarray  # int32
-    task: np.ndarray  # int32
-    start_pos: np.ndarray  # int64: position of the task_start event
-    end_pos: np.ndarray  # int64: position of the last event inside (its end)
-    t_start: np.ndarray  # float64
-    t_end: np.ndarray  # float64: NaN when the attempt has no time
-    window_end: np.ndarray  # float64: time of the event that closed the attempt's window
-    outcome: np.ndarray  # int8: schema.OUTCOMES code, 0 = uncoded
-    coded_by: np.ndarray  # int8: BY_* code
-    screen_key: np.ndarray  # int32: page on screen at task_start, -1
-
-
-class Attempts(NamedTuple):
-    """Per-attempt figures (aligned with :class:`Segments`) and the paths."""
-
-    clicks: np.ndarray  # int32
-    misclicks: np.ndarray  # int32
-    rage_clicks: np.ndarray  # int32
-    moderator_errors: np.ndarray  # int32
-    invalid_inputs: np.ndarray  # int32
-    js_errors: np.ndarray  # int32
-    seq: np.ndarray  # float64, NaN
-    path_start: np.ndarray  # int64[n_attempts + 1]: CSR offsets into path_keys
-    path_keys: np.ndarray  # int32
-    distinct_pages: np.ndarray  # int32
-    path_edit_distance: np.ndarray  # int32, -1 where the task has no expected path
-    lostness: np.ndarray  # float64, NaN where undefined
-    direct: np.ndarray  # bool
-    event_attempt: np.ndarray  # int32[n_events]: the attempt an event belongs to, -1
-
-
-class Transitions(NamedTuple):
-    """Page-to-page transition counts per task x variant (for path diagrams)."""
-
-    task: np.ndarray  # int32
-    variant: np.ndarray  # int32
-    source: np.ndarray  # int32 page key
-    target: np.ndarray  # int32 page key
-    n: np.ndarray  # int64: how many times
-
-
-class GroupMedians(NamedTuple):
-    """Median of the finite values of each group code."""
-
-    code: np.ndarray  # int64
-    n: np.ndarray  # int64: finite values in the group
-    median: np.ndarray  # float64
 
 
 # -- event order ---------------------------------------------------------------------------
@@ -219,17 +152,7 @@ def order_events(session: np.ndarray, n_sessions: int, t: np.ndarray, load: np.n
     (order, session_start): the permutation that sorts the events, and the
     CSR offsets of each session in the sorted order.
     """
-    session = _column(session, np.int64, "session")
-    n = len(session)
-    t, load, seq = (
-        _column(t, np.float64, "t", n),
-        _column(load, np.int64, "load", n),
-        _column(seq, np.int64, "seq", n),
-    )
-    if n and (session.min() < 0 or session.max() >= n_sessions):
-        raise ValueError(f"session: indexes must lie in 0..{n_sessions - 1}")
-    if not np.isfinite(t).all():
-        raise ValueError("t: times must be finite")
+    session, t, load, seq = order_input(session, n_sessions, t, load, seq)
     return _order_events(session, int(n_sessions), t, load, seq)
 
 
@@ -255,13 +178,7 @@ def page_keys(session_start: np.ndarray, session_variant: np.ndarray, type_: np.
     ``lut[v, page_id]`` is the key id of a page URL id in variant ``v``
     (keys are relative to the variant's URL, so they depend on it).
     """
-    session_start = _offsets(session_start, len(type_), "session_start")
-    session_variant = _column(session_variant, np.int32, "session_variant", len(session_start) - 1)
-    lut = np.ascontiguousarray(lut, dtype=np.int32)
-    if lut.ndim != 2 or (len(session_variant) and session_variant.max() >= lut.shape[0]):
-        raise ValueError("lut: must be 2-D with a row for every variant")
-    return _page_keys(session_start, session_variant, _column(type_, np.int8, "type"),
-                      _column(page, np.int32, "page", len(type_)), lut)  # fmt: skip
+    return _page_keys(*page_key_input(session_start, session_variant, type_, page, lut))
 
 
 # -- click rules ---------------------------------------------------------------------------
@@ -609,10 +526,7 @@ def attempt_metrics(
     """
     ev, rules = check_events(events), check_rules(rules, events)
     n, na = len(ev.t), len(segments.session)
-    seg = Segments(*(_column(col, np.asarray(col).dtype, f"segments.{name}", na)
-                     for name, col in zip(Segments._fields, segments, strict=True)))  # fmt: skip
-    fl = ClickFlags(*(_column(col, np.asarray(col).dtype, f"flags.{name}", n)
-                      for name, col in zip(ClickFlags._fields, flags, strict=True)))  # fmt: skip
+    seg, fl = checked_rows(segments, na, "segments"), checked_rows(flags, n, "flags")
     first, room = _count_starts(ev.session_start, ev.type, ev.task)
     if first[-1] != na:
         raise ValueError("segments: do not come from these events (attempt count differs)")
@@ -633,7 +547,7 @@ def attempt_metrics(
 
 def levenshtein(a: np.ndarray, b: np.ndarray) -> int:
     """Edit distance (insertions, deletions, substitutions) between two key sequences."""
-    return int(_levenshtein(_column(a, np.int32, "a"), _column(b, np.int32, "b")))
+    return int(_levenshtein(checked_column(a, np.int32, "a"), checked_column(b, np.int32, "b")))
 
 
 # -- aggregates for diagrams and page speed ------------------------------------------------
@@ -674,19 +588,9 @@ def transition_counts(path_start: np.ndarray, path_keys: np.ndarray, task: np.nd
 
     Rows come ordered by task, variant, source key, target key.
     """
-    task = _column(task, np.int32, "task")
-    variant = _column(variant, np.int32, "variant", len(task))
-    path_start = _offsets(path_start, None, "path_start", len(task) + 1)
-    path_keys = _column(path_keys, np.int32, "path_keys", int(path_start[-1]))
-    for name, col, top in (
-        ("task", task, n_tasks),
-        ("variant", variant, n_variants),
-        ("path_keys", path_keys, n_keys),
-    ):
-        if len(col) and (col.min() < 0 or col.max() >= top):
-            raise ValueError(f"{name}: values must lie in 0..{top - 1}")
-    if n_tasks * n_variants * n_keys * n_keys >= 2**62:
-        raise ValueError("n_keys: too many distinct pages for transition codes")
+    path_start, path_keys, task, variant = transition_input(
+        path_start, path_keys, task, variant, n_tasks, n_variants, n_keys
+    )
     return Transitions(
         *_transitions(path_start, path_keys, task, variant, int(n_variants), int(n_keys))
     )
@@ -716,42 +620,13 @@ def _group_medians(
 
 def group_medians(codes: np.ndarray, values: np.ndarray) -> GroupMedians:
     """Median of the finite values per group code (NaN values are left out; groups by code)."""
-    codes = _column(codes, np.int64, "codes")
-    return GroupMedians(*_group_medians(codes, _column(values, np.float64, "values", len(codes))))
+    codes = checked_column(codes, np.int64, "codes")
+    return GroupMedians(
+        *_group_medians(codes, checked_column(values, np.float64, "values", len(codes)))
+    )
 
 
 # -- input checks --------------------------------------------------------------------------
-
-EVENT_DTYPES = {"t": np.float64, "type": np.int8, "key": np.int32, "target": np.int32,
-                "label": np.int32, "task": np.int32, "outcome": np.int8, "kind": np.int8,
-                "interactive": np.int8, "x": np.float32, "y": np.float32, "value": np.float64}  # fmt: skip
-
-
-def _column(
-    values: object, dtype: type | np.dtype, name: str, length: int | None = None
-) -> np.ndarray:
-    """A contiguous read-only 1-D array of ``dtype`` (read-only: one compiled variant)."""
-    try:
-        col = np.ascontiguousarray(values, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: cannot be read as {np.dtype(dtype).name} ({exc})") from None
-    if col.ndim != 1:
-        raise ValueError(f"{name}: must be one-dimensional, got shape {col.shape}")
-    if length is not None and len(col) != length:
-        raise ValueError(f"{name}: has {len(col)} entries, expected {length}")
-    if col.flags.writeable:
-        col = col.view()
-        col.flags.writeable = False
-    return col
-
-
-def _offsets(values: object, total: int | None, name: str, length: int | None = None) -> np.ndarray:
-    offsets = _column(values, np.int64, name, length)
-    if len(offsets) == 0 or offsets[0] != 0 or (np.diff(offsets) < 0).any():
-        raise ValueError(f"{name}: CSR offsets must start at 0 and never decrease")
-    if total is not None and offsets[-1] != total:
-        raise ValueError(f"{name}: must end at {total} (the number of rows), ends at {offsets[-1]}")
-    return offsets
 
 
 @njit(**PARALLEL_OPTIONS)
@@ -795,22 +670,14 @@ def _checked(events: Events) -> tuple[Events, int, int]:
     last = _CHECKED[:1]
     if last and all(ref() is column for ref, column in zip(last[0][0], events, strict=True)):
         return events, last[0][1], last[0][2]
-    n = len(np.asarray(events.t))
-    cols = {
-        name: _column(getattr(events, name), dtype, name, n) for name, dtype in EVENT_DTYPES.items()
-    }
-    start = _offsets(events.session_start, n, "session_start")
-    variant = _column(events.session_variant, np.int32, "session_variant", len(start) - 1)
-    if len(variant) and variant.min() < 0:
-        raise ValueError("session_variant: variant indexes must be >= 0")
+    checked = event_columns(events)
     unsorted, nonfinite, top_key, top_task = _scan(
-        start, cols["t"], cols["key"], cols["task"]
+        checked.session_start, checked.t, checked.key, checked.task
     ).tolist()
     if nonfinite:
         raise ValueError("t: times must be finite")
     if unsorted >= 0:
         raise ValueError(f"t: session {unsorted} is not sorted by time (use order_events)")
-    checked = Events(session_start=start, session_variant=variant, **cols)
     _CHECKED[:] = [([weakref.ref(column) for column in checked], top_key, top_task)]
     return checked, top_key, top_task
 
@@ -820,20 +687,4 @@ def check_rules(rules: TaskRules, events: Events) -> TaskRules:
     if not isinstance(rules, TaskRules):
         raise ValueError("rules: must be an analyzer.kernels.TaskRules")
     _, top_key, top_task = _checked(events)
-    criterion = _column(rules.criterion, np.int8, "criterion")
-    n_tasks = len(criterion)
-    url_match = np.ascontiguousarray(rules.url_match, dtype=np.bool_)
-    if url_match.ndim != 2 or url_match.shape[0] != n_tasks:
-        raise ValueError(f"url_match: must have shape (n_tasks={n_tasks}, n_keys)")
-    n_keys = url_match.shape[1]
-    expected_start = _offsets(rules.expected_start, None, "expected_start", n_tasks + 1)
-    expected_keys = _column(rules.expected_keys, np.int32, "expected_keys", int(expected_start[-1]))
-    tops = (("expected_keys", expected_keys.max(initial=-1), n_keys), ("key", top_key, n_keys),
-            ("task", top_task, n_tasks))  # fmt: skip
-    for name, top, limit in tops:
-        if top >= limit:
-            raise ValueError(f"{name}: values must be below {limit}")
-    if len(expected_keys) and expected_keys.min() < 0:
-        raise ValueError("expected_keys: page key ids must be >= 0")
-    return TaskRules(criterion, _column(rules.criterion_id, np.int32, "criterion_id", n_tasks),
-                     url_match, expected_start, expected_keys)  # fmt: skip
+    return checked_rules(rules, top_key, top_task)

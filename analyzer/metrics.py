@@ -40,7 +40,8 @@ TASK_COLUMNS = ("task", "variant", "attempts", "successes", "success_rate", "suc
 PARTICIPANT_COLUMNS = ("participant", "variant", "session", "tasks", "successes", "time_total_s",
                        "errors", "sus")  # fmt: skip
 MARKER_COLUMNS = ("participant", "variant", "task", "t_s", "kind", "text")
-SESSION_COLUMNS = ("session", "participant", "variant", "sus", "umux_lite", "nps")
+SESSION_COLUMNS = ("session", "participant", "variant", "sus", "umux_lite", "nps", "started_ms",
+                   "ended_ms")  # fmt: skip
 TRANSITION_COLUMNS = ("task", "variant", "from", "to", "count")
 CLICK_COLUMNS = ("participant", "variant", "session", "task", "page", "x", "y", "target", "misclick",
                  "rage")  # fmt: skip
@@ -221,7 +222,11 @@ def _session_of(data: StudyData, positions: np.ndarray) -> np.ndarray:
 
 
 def session_rows(data: StudyData) -> list[dict[str, Any]]:
-    """The ``sessions`` table: questionnaire answers per session (the last rating of an item wins)."""
+    """The ``sessions`` table: questionnaire answers per session (the last rating of an item wins).
+
+    ``started_ms`` and ``ended_ms`` are the session's first and last corrected
+    event times (epoch ms), ``None`` for a session without events.
+    """
     ev = data.events
     answers: list[dict[str, Any]] = [{} for _ in data.sessions]
     positions = np.flatnonzero((ev.type == schema.RATING) & (ev.kind != kernels.SEQ_ITEM))
@@ -233,8 +238,20 @@ def session_rows(data: StudyData) -> list[dict[str, Any]]:
         count = ANSWER_COUNTS[item]
         answers[s][item] = rating_answers(value, count) if count > 1 else int(value)
     participant, variant, session = _Names.of(data).sessions(np.arange(len(data.sessions)))
-    return [dict(zip(SESSION_COLUMNS, (sid, p, v, a.get("SUS"), a.get("UMUX-Lite"), a.get("NPS")), strict=True))
-            for sid, p, v, a in zip(session, participant, variant, answers, strict=True)]  # fmt: skip
+    started, ended = _session_times(data)
+    return [dict(zip(SESSION_COLUMNS, (sid, p, v, a.get("SUS"), a.get("UMUX-Lite"), a.get("NPS"), t0, t1), strict=True))
+            for sid, p, v, a, t0, t1 in zip(session, participant, variant, answers, started, ended,
+                                            strict=True)]  # fmt: skip
+
+
+def _session_times(data: StudyData) -> tuple[list[Any], list[Any]]:
+    """Each session's first and last corrected event time (events are sorted by it), or None."""
+    ev = data.events
+    lo, hi = ev.session_start[:-1], ev.session_start[1:]
+    empty = hi == lo
+    t = np.append(ev.t, np.nan)  # position len(t): a session without events
+    first, last = np.where(empty, len(ev.t), lo), np.where(empty, len(ev.t), hi - 1)
+    return _nullable(t[first], empty), _nullable(t[last], empty)
 
 
 def marker_rows(

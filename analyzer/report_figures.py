@@ -14,6 +14,7 @@ from typing import Any
 
 from analyzer import charts
 from analyzer.charts import Axis, Group, Legend, Point, Row
+from analyzer.questionnaires import sus_score
 from analyzer.report_sections import (
     OUTCOME_WORDS,
     SUS_AVERAGE,
@@ -30,7 +31,6 @@ from analyzer.report_sections import (
     secs,
     secs_range,
 )
-from analyzer.stats import sus_score
 from analyzer.tables import sus_summary
 
 # -------------------------------------------------------------------- charts

@@ -33,7 +33,7 @@ from analyzer.tables import STUDY_TASK
 from recorder.studyfile import Study
 
 DASH = "—"
-#: Letter families of the Sauro-Lewis curved scale (``analyzer.stats.SUS_GRADES``): A- starts at 78.9.
+#: Letter families of the Sauro-Lewis curved scale (``analyzer.questionnaires.SUS_GRADES``): A- starts at 78.9.
 SUS_BANDS = (
     (0.0, 51.7, "F"),
     (51.7, 62.7, "D"),

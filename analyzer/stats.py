@@ -1,10 +1,16 @@
-"""Small-sample statistics for usability tests: intervals, questionnaires, comparisons.
+"""Small-sample statistics for usability tests: intervals and variant comparisons.
 
-Pure functions over plain Python numbers; numpy and scipy do the arithmetic
-and every quantile comes from a ``scipy.stats`` distribution. Nothing here
-knows of SQLite or HTTP. Results are frozen dataclasses of Python floats,
-ints, strings and None: where a figure cannot be computed (no data, a single
-value, no variation) it is None and ``reason`` or ``note`` says why, never NaN.
+Pure functions over plain Python numbers; numpy and scipy do the arithmetic.
+Quantiles and tail areas come from ``scipy.special`` (``ndtri``, ``stdtrit``,
+``ndtr``, ``stdtr``: the functions behind ``scipy.stats.norm`` and
+``scipy.stats.t``, giving the same values), because ``scipy.stats`` takes
+about half a second to import; it is imported only by the two functions that
+need its exact tests (Fisher's, the binomial). Nothing here knows of SQLite
+or HTTP. Results are frozen dataclasses of Python floats, ints, strings and
+None: where a figure cannot be computed (no data, a single value, no
+variation) it is None and ``reason`` or ``note`` says why, never NaN.
+Questionnaire scores (SUS, UMUX-Lite, NPS) live in
+:mod:`analyzer.questionnaires`.
 
 Direction: every comparison is variant B against variant A. A difference is
 B - A, a ratio is B / A, and swapping the variants flips the sign of a
@@ -15,16 +21,11 @@ Sources
 - Sauro, J. & Lewis, J. R. (2016). *Quantifying the User Experience*, 2nd ed.
   Morgan Kaufmann: adjusted-Wald interval and geometric mean of task times
   (ch. 3); N-1 two-proportion test, adjusted-Wald interval of a difference,
-  McNemar exact test and the matched-pairs interval (ch. 5); the curved
-  grading scale for SUS (ch. 8).
+  McNemar exact test and the matched-pairs interval (ch. 5).
 - Agresti, A. & Coull, B. A. (1998); Agresti, A. & Caffo, B. (2000);
   Agresti, A. & Min, S. (2005): the adjusted-Wald intervals.
 - Campbell, I. (2007). Chi-squared and Fisher-Irwin tests of two-by-two
   tables with small sample recommendations. *Statistics in Medicine* 26.
-- Brooke, J. (1996). SUS: a "quick and dirty" usability scale.
-- Lewis, J. R., Utesch, B. S. & Maher, D. E. (2013). UMUX-LITE: when there's
-  no time for the SUS. CHI 2013.
-- Reichheld, F. F. (2003). The one number you need to grow. HBR (NPS).
 """
 
 from __future__ import annotations
@@ -34,16 +35,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 CONFIDENCE = 0.95
 #: Expected cell count below which a 2x2 comparison reports Fisher's exact test.
 MIN_EXPECTED = 5.0
 #: Fewer attempts than this in a cell earn a caution.
 SMALL_CELL = 5
-#: Published SUS norm (Sauro & Lewis 2016): mean 68, standard deviation 12.5.
-SUS_NORM_MEAN = 68.0
-SUS_NORM_SD = 12.5
 
 TEST_N1 = "N-1 two-proportion"
 TEST_FISHER = "Fisher exact"
@@ -52,21 +50,6 @@ TEST_WELCH_LOG = "Welch t on log times"
 TEST_PAIRED_LOG = "paired t on log times"
 TEST_WELCH = "Welch t"
 TEST_PAIRED = "paired t"
-
-#: Sauro-Lewis curved grading scale: (lowest score of the grade, grade).
-SUS_GRADES: tuple[tuple[float, str], ...] = (
-    (84.1, "A+"),
-    (80.8, "A"),
-    (78.9, "A-"),
-    (77.2, "B+"),
-    (74.1, "B"),
-    (72.6, "B-"),
-    (71.1, "C+"),
-    (65.0, "C"),
-    (62.7, "C-"),
-    (51.7, "D"),
-    (0.0, "F"),
-)
 
 
 # ---------------------------------------------------------------- intervals
@@ -116,7 +99,7 @@ def _critical(confidence: float, df: float | None = None) -> float:
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
     q = 0.5 + confidence / 2.0
-    return float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
+    return float(special.ndtri(q) if df is None else special.stdtrit(df, q))
 
 
 def _check_counts(successes: int, n: int) -> None:
@@ -236,132 +219,6 @@ def time_summary(times_s: Sequence[float], confidence: float = CONFIDENCE) -> Ti
     return TimeSummary(n, gm, math.exp(log_summary.low), math.exp(log_summary.high), median, mean)
 
 
-# ----------------------------------------------------------- questionnaires
-
-
-def _check_answers(responses: Sequence[int], count: int, low: int, high: int, name: str) -> None:
-    if len(responses) != count or any(not low <= r <= high for r in responses):
-        raise ValueError(f"{name} needs {count} answers from {low} to {high}, got {responses!r}")
-
-
-def sus_score(responses: Sequence[int]) -> float:
-    """SUS score of one questionnaire by Brooke's (1996) rule.
-
-    Parameters
-    ----------
-    responses : sequence of int
-        Ten answers, 1 (strongly disagree) to 5 (strongly agree), in item order.
-
-    Returns
-    -------
-    float
-        0-100: odd items contribute x - 1, even items 5 - x; the sum times 2.5.
-    """
-    _check_answers(responses, 10, 1, 5, "SUS")
-    total = sum((r - 1) if i % 2 == 0 else (5 - r) for i, r in enumerate(responses))
-    return total * 2.5
-
-
-def sus_grade(score: float) -> str:
-    """Letter grade of a SUS score on the Sauro-Lewis curved grading scale.
-
-    Grades from Sauro & Lewis (2016, ch. 8): A+ 84.1-100, A 80.8-84.0,
-    A- 78.9-80.7, B+ 77.2-78.8, B 74.1-77.1, B- 72.6-74.0, C+ 71.1-72.5,
-    C 65.0-71.0, C- 62.7-64.9, D 51.7-62.6, F 0-51.6. The score (often a
-    mean) is rounded half up to one decimal first, as the published ranges are.
-
-    Parameters
-    ----------
-    score : float
-        A SUS score or mean, 0-100.
-
-    Returns
-    -------
-    str
-        ``"A+"`` to ``"F"``.
-    """
-    if not 0.0 <= score <= 100.0:
-        raise ValueError(f"a SUS score lies in 0-100, got {score!r}")
-    rounded = math.floor(score * 10.0 + 0.5 + 1e-9) / 10.0
-    return next(grade for lowest, grade in SUS_GRADES if rounded >= lowest)
-
-
-def sus_percentile(score: float) -> float:
-    """Percentile rank of a SUS score against the published norm.
-
-    Assumes SUS scores across products are normally distributed with mean 68
-    and standard deviation 12.5 (Sauro & Lewis 2016). This is an
-    approximation: the real distribution is somewhat skewed, so near the top
-    this rank is a few points below the percentiles printed beside the
-    curved grades (84.1 reads as the 90th here, the 96th there).
-
-    Parameters
-    ----------
-    score : float
-        A SUS score or mean, 0-100.
-
-    Returns
-    -------
-    float
-        Percent of the norm population scoring lower, 0-100.
-    """
-    return float(100.0 * stats.norm.cdf(score, loc=SUS_NORM_MEAN, scale=SUS_NORM_SD))
-
-
-def umux_lite_score(responses: Sequence[int]) -> float:
-    """UMUX-Lite score, 0-100, from its two 7-point items (Lewis, Utesch & Maher 2013).
-
-    Parameters
-    ----------
-    responses : sequence of int
-        Two answers, 1-7 ("capabilities meet my requirements", "easy to use").
-
-    Returns
-    -------
-    float
-        ((x1 - 1) + (x2 - 1)) / 12 * 100.
-    """
-    _check_answers(responses, 2, 1, 7, "UMUX-Lite")
-    return (responses[0] - 1 + responses[1] - 1) / 12.0 * 100.0
-
-
-def umux_lite_sus_equivalent(score: float) -> float:
-    """Regression-adjusted UMUX-Lite, on the SUS scale: 0.65 x score + 22.9.
-
-    Parameters
-    ----------
-    score : float
-        A UMUX-Lite score (or mean), 0-100.
-
-    Returns
-    -------
-    float
-        The SUS-equivalent score (Lewis, Utesch & Maher 2013).
-    """
-    return 0.65 * score + 22.9
-
-
-def nps(answers: Sequence[int]) -> float | None:
-    """Net Promoter Score: promoters (9-10) minus detractors (0-6), in % (Reichheld 2003).
-
-    Parameters
-    ----------
-    answers : sequence of int
-        Likelihood-to-recommend answers, 0-10.
-
-    Returns
-    -------
-    float or None
-        -100 to 100; None without answers.
-    """
-    _check_answers(answers, len(answers), 0, 10, "NPS")
-    if not answers:
-        return None
-    promoters = sum(a >= 9 for a in answers)
-    detractors = sum(a <= 6 for a in answers)
-    return 100.0 * (promoters - detractors) / len(answers)
-
-
 # -------------------------------------------------------------- comparisons
 
 
@@ -477,7 +334,7 @@ def n1_two_proportion_test(
     if 0.0 < pooled < 1.0:
         se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_a + 1.0 / n_b))
         z = (p_b - p_a) / se * math.sqrt((big_n - 1) / big_n)
-        p = float(2.0 * stats.norm.sf(abs(z)))
+        p = float(2.0 * special.ndtr(-abs(z)))
     low, high = adjusted_wald_difference(x_a, n_a, x_b, n_b, confidence)
     return Comparison(
         test=TEST_N1,
@@ -529,6 +386,8 @@ def compare_proportions(
     expected = min_expected_count(x_a, n_a, x_b, n_b)
     if n1.test is None or expected >= MIN_EXPECTED:
         return n1
+    from scipy import stats  # imported here: scipy.stats alone takes half a second to import
+
     odds, p = stats.fisher_exact([[x_b, n_b - x_b], [x_a, n_a - x_a]])
     odds = float(odds)
     return replace(
@@ -574,7 +433,11 @@ def compare_paired_proportions(
     only_a = sum(bool(a and not b) for a, b in pairs)
     only_b = sum(bool(b and not a) for a, b in pairs)
     discordant = only_a + only_b
-    p = float(stats.binomtest(only_b, discordant, 0.5).pvalue) if discordant else 1.0
+    p = 1.0
+    if discordant:
+        from scipy import stats  # imported here, as in compare_proportions
+
+        p = float(stats.binomtest(only_b, discordant, 0.5).pvalue)
     z = _critical(confidence)
     n_adj = n + z * z / 2.0
     p12, p21 = (only_a + z * z / 8.0) / n_adj, (only_b + z * z / 8.0) / n_adj
@@ -608,7 +471,7 @@ def _t_result(difference: float, se: float, df: float, confidence: float) -> _TR
     if se == 0.0:
         return _TResult(difference, note="no variation within the samples: the t-test is undefined")
     t = difference / se
-    p = min(1.0, float(2.0 * stats.t.sf(abs(t), df)))
+    p = min(1.0, float(2.0 * special.stdtr(df, -abs(t))))
     half = _critical(confidence, df) * se
     return _TResult(difference, t, p, difference - half, difference + half)
 

@@ -22,6 +22,7 @@ STUDY: dict[str, Any] = {
               {"id": "help", "success": {"click": "#help"}}],
 }  # fmt: skip
 SUS_FIRST, SUS_LAST = [3, 3, 3, 3, 3, 3, 3, 3, 3, 3], [5, 1, 5, 1, 5, 1, 5, 1, 5, 1]
+CLOCK = Recorder.clock  # the recorder's clock origin (epoch ms); events carry t after it
 
 
 def url(variant: str, path: str) -> str:
@@ -134,6 +135,16 @@ def test_an_attempt_nobody_ended(db_path: Path) -> None:
     assert (row["lostness"], row["path_edit_distance"], row["direct"]) == (0.5, 1, False)
 
 
+def test_a_session_without_events_has_no_times(db_path: Path) -> None:
+    rec = Recorder(db_path, STUDY)
+    rec.session("P3", "A")
+    p4 = rec.session("P4", "B")
+    rec.send(p4, [{"type": "page", "t": 250, "url": url("B", "/")}])
+    rec.close()
+    times = [(s["started_ms"], s["ended_ms"]) for s in metrics.analyze(db_path, "shop").sessions]
+    assert times == [(None, None), (CLOCK + 255.0, CLOCK + 255.0)]
+
+
 def test_sessions_markers_transitions(shop_db: Path) -> None:
     results = metrics.analyze(shop_db, "shop")
     assert results.sessions == [
@@ -144,6 +155,9 @@ def test_sessions_markers_transitions(shop_db: Path) -> None:
             "sus": SUS_LAST,
             "umux_lite": None,
             "nps": None,
+            # corrected time = the recorder's clock + t + 5 ms delay: first page t=0, last SUS t=9500
+            "started_ms": CLOCK + 5.0,
+            "ended_ms": CLOCK + 9505.0,
         },
         {
             "session": 2,
@@ -152,8 +166,12 @@ def test_sessions_markers_transitions(shop_db: Path) -> None:
             "sus": None,
             "umux_lite": None,
             "nps": None,
+            # the minute of skew is corrected away: first page t=0, last task_end t=1400
+            "started_ms": CLOCK + 5.0,
+            "ended_ms": CLOCK + 1405.0,
         },
     ]
+    assert [list(s) for s in results.sessions] == [list(metrics.SESSION_COLUMNS)] * 2
     assert results.markers == [
         {
             "participant": "P1",
