@@ -37,6 +37,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import special
 
+from analyzer.exact_tests import binomial_test_half, fisher_exact
+
 CONFIDENCE = 0.95
 #: Expected cell count below which a 2x2 comparison reports Fisher's exact test.
 MIN_EXPECTED = 5.0
@@ -362,7 +364,7 @@ def compare_proportions(
     """Compare two independent proportions (success or error rates), B - A.
 
     The N-1 two-proportion test where every expected cell count is at least
-    5; Fisher's exact test (two-sided, ``scipy.stats.fisher_exact``) instead
+    5; Fisher's exact test (two-sided, :func:`fisher_exact`) instead
     where any is below 5. ``test`` names the test that produced ``statistic``
     and ``p_value``; for Fisher the statistic is the sample odds ratio of B
     against A, None where a zero cell makes it infinite or undefined.
@@ -386,10 +388,7 @@ def compare_proportions(
     expected = min_expected_count(x_a, n_a, x_b, n_b)
     if n1.test is None or expected >= MIN_EXPECTED:
         return n1
-    from scipy import stats  # imported here: scipy.stats alone takes half a second to import
-
-    odds, p = stats.fisher_exact([[x_b, n_b - x_b], [x_a, n_a - x_a]])
-    odds = float(odds)
+    odds, p = fisher_exact(x_b, n_b - x_b, x_a, n_a - x_a)
     return replace(
         n1,
         test=TEST_FISHER,
@@ -404,7 +403,7 @@ def compare_paired_proportions(
 ) -> Comparison:
     """McNemar's exact test for paired successes (within-subjects), B - A.
 
-    The p-value is the two-sided binomial test (``scipy.stats.binomtest``,
+    The p-value is the two-sided binomial test (:func:`binomial_test_half`,
     p = 1/2) on the discordant pairs; ``statistic`` is the number of pairs in
     which only B succeeded. The interval of the difference of paired
     proportions is the adjusted-Wald one of Sauro & Lewis (2016, ch. 5; after
@@ -435,9 +434,7 @@ def compare_paired_proportions(
     discordant = only_a + only_b
     p = 1.0
     if discordant:
-        from scipy import stats  # imported here, as in compare_proportions
-
-        p = float(stats.binomtest(only_b, discordant, 0.5).pvalue)
+        p = binomial_test_half(only_b, discordant)
     z = _critical(confidence)
     n_adj = n + z * z / 2.0
     p12, p21 = (only_a + z * z / 8.0) / n_adj, (only_b + z * z / 8.0) / n_adj

@@ -468,3 +468,33 @@ def test_a_real_difference_is_found():
     assert rates["n1"] > 0.9
     assert rates["reported"] > 0.9
     assert rates["welch_log"] > 0.9
+
+
+def test_fisher_exact_equals_scipy_on_every_small_table() -> None:
+    from scipy import stats as scipy_stats
+
+    from analyzer.exact_tests import fisher_exact
+
+    for n_a in range(0, 9):
+        for n_b in range(1, 9):
+            for x_a in range(n_a + 1):
+                for x_b in range(n_b + 1):
+                    table = [[x_b, n_b - x_b], [x_a, n_a - x_a]]
+                    odds, p = fisher_exact(x_b, n_b - x_b, x_a, n_a - x_a)
+                    want_odds, want_p = scipy_stats.fisher_exact(table)
+                    assert p == pytest.approx(min(1.0, want_p), rel=1e-9, abs=1e-12), table
+                    if math.isfinite(want_odds):
+                        assert odds == pytest.approx(want_odds), table
+                    else:
+                        assert not math.isfinite(odds) or math.isnan(want_odds), table
+
+
+def test_binomial_half_equals_scipy_binomtest() -> None:
+    from scipy import stats as scipy_stats
+
+    from analyzer.exact_tests import binomial_test_half
+
+    for n in range(0, 41):
+        for k in range(n + 1):
+            want = scipy_stats.binomtest(k, n, 0.5).pvalue if n else 1.0
+            assert binomial_test_half(k, n) == pytest.approx(want, rel=1e-9, abs=1e-12), (k, n)
