@@ -8,6 +8,11 @@ numpy array, and a group is an index array in attempt order. Every figure
 therefore sums the same values in the same order as a row-by-row loop and
 comes out exactly equal: counts are integer sums; sums of floats stay
 Python's ``sum`` over the group's values, in attempt order.
+
+The analyzer itself need not make the row dicts at all:
+:meth:`AttemptColumns.of_arrays` takes the columns straight from the
+kernels' arrays (:mod:`analyzer.metrics`), giving the very values the rows
+would have held.
 """
 
 from __future__ import annotations
@@ -32,6 +37,24 @@ def factorize(values: Iterable[H]) -> tuple[np.ndarray, list[H]]:
     index: dict[H, int] = {}
     codes = [index.setdefault(value, len(index)) for value in values]
     return np.array(codes, dtype=np.int64), list(index)
+
+
+def factorize_codes(codes: np.ndarray, ids: Sequence[H]) -> tuple[np.ndarray, list[H]]:
+    """``factorize`` of ``ids[code]`` for each of ``codes`` (integers), without reading the ids one by one.
+
+    Distinct codes must name distinct ids; where two name the same id, the
+    ids are read one by one after all, so the result is always ``factorize``'s.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64), []
+    unique, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # by first appearance
+    rank = np.empty(len(unique), dtype=np.int64)
+    rank[order] = np.arange(len(unique))
+    named = [ids[code] for code in unique[order].tolist()]
+    if len(set(named)) < len(named):
+        return factorize(ids[code] for code in codes.tolist())
+    return rank[inverse.reshape(-1)], named
 
 
 def distinct(codes: np.ndarray) -> np.ndarray:
@@ -94,13 +117,54 @@ class AttemptColumns:
     def __init__(self, attempts: Sequence[Attempt]) -> None:
         self.rows = attempts
         self.n = len(attempts)
+        self._given: dict[str, Any] = {}
         self._ids: dict[str, tuple[np.ndarray, list[Any]]] = {}
         self._counts: dict[str, np.ndarray] = {}
         self._numbers: dict[str, Numbers] = {}
 
+    @classmethod
+    def of_arrays(
+        cls,
+        n: int,
+        columns: Mapping[str, Any],
+        ids: Mapping[str, tuple[np.ndarray, Sequence[Any]]],
+    ) -> AttemptColumns:
+        """Columns already read, without rows: the attempts table as the analyzer's kernels give it.
+
+        Parameters
+        ----------
+        n : int
+            How many attempts.
+        columns : mapping
+            By column name: a list (``outcome``, words), an array (counts,
+            ``direct``) or a :class:`Numbers` (``time_s``, ``lostness``, ``seq``),
+            each holding what the rows' column would.
+        ids : mapping
+            By id column (``task``, ``variant``, ``session``, ``participant``):
+            each attempt's integer code and the ids the codes index
+            (:func:`factorize_codes` orders them as :meth:`codes` does).
+        """
+        read = cls([])
+        read.n, read._given = n, dict(columns)
+        read._ids = {
+            name: factorize_codes(np.asarray(codes), names) for name, (codes, names) in ids.items()
+        }
+        return read
+
     def column(self, name: str) -> list[Any]:
         """One column as a list, in attempt order."""
+        if name in self._given:
+            given = self._given[name]
+            return given.tolist() if isinstance(given, np.ndarray) else list(given)
+        if name in self._ids and not self.rows:
+            codes, ids = self._ids[name]
+            return [ids[code] for code in codes.tolist()]
         return [attempt[name] for attempt in self.rows]
+
+    def value(self, name: str, position: int) -> Any:
+        """One attempt's value of an id column."""
+        codes, ids = self.codes(name)
+        return ids[codes[position]]
 
     @cached_property
     def outcome(self) -> np.ndarray:
@@ -126,7 +190,10 @@ class AttemptColumns:
     def count(self, name: str) -> np.ndarray:
         """A column of counts as an integer array (``ValueError`` unless whole numbers)."""
         if name not in self._counts:
-            values = np.array(self.column(name))
+            given = self._given.get(name)
+            values = (
+                np.asarray(given) if isinstance(given, np.ndarray) else np.array(self.column(name))
+            )
             if len(values) and values.dtype.kind not in "biu":
                 raise ValueError(f"{name}: counts must be whole numbers")
             self._counts[name] = values.astype(np.int64)
@@ -135,12 +202,18 @@ class AttemptColumns:
     def number(self, name: str) -> Numbers:
         """A column of numbers or None (time_s, lostness, seq)."""
         if name not in self._numbers:
-            self._numbers[name] = Numbers.of(self.column(name))
+            given = self._given.get(name)
+            self._numbers[name] = (
+                given if isinstance(given, Numbers) else Numbers.of(self.column(name))
+            )
         return self._numbers[name]
 
     @cached_property
     def direct(self) -> np.ndarray:
         """Which attempts were direct."""
+        given = self._given.get("direct")
+        if isinstance(given, np.ndarray):
+            return given.astype(bool)
         return np.array(self.column("direct"), dtype=bool)
 
     def cells(self) -> dict[tuple[Any, Any], Cell]:

@@ -50,7 +50,9 @@ def analyze_command(args: argparse.Namespace) -> int:
     else:
         limit = None if output else TERMINAL_ROWS
         shown = (name,) if name else ("attempts", "tasks")
-        text = "\n".join(terminal_table(n, results.table(n), limit) for n in shown)
+        text = "\n".join(
+            terminal_table(n, results.head(n, limit), limit, total=results.size(n)) for n in shown
+        )
     if output:
         Path(output).write_text(text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
@@ -88,9 +90,18 @@ def _show(value: Any, column: str) -> str:
     return text
 
 
-def terminal_table(name: str, rows: list[dict[str, Any]], limit: int | None = TERMINAL_ROWS) -> str:
-    """A table for reading in a terminal: a title, aligned columns, numbers to the right."""
-    title = f"{name} ({len(rows)} rows)"
+def terminal_table(
+    name: str,
+    rows: list[dict[str, Any]],
+    limit: int | None = TERMINAL_ROWS,
+    total: int | None = None,
+) -> str:
+    """A table for reading in a terminal: a title, aligned columns, numbers to the right.
+
+    ``total`` is the table's row count where ``rows`` holds only its first rows.
+    """
+    total = len(rows) if total is None else total
+    title = f"{name} ({total} rows)"
     if not rows:
         return f"{title}\n  (none)\n"
     columns = [c for c in SHOWN.get(name, rows[0].keys()) if c in rows[0]]
@@ -101,9 +112,9 @@ def terminal_table(name: str, rows: list[dict[str, Any]], limit: int | None = TE
     lines = [title, _line(columns, widths, [False] * len(columns))]
     lines.append("  ".join("-" * w for w in widths))
     lines += [_line(r, widths, numeric) for r in cells]
-    if len(shown) < len(rows):
+    if len(shown) < total:
         lines.append(
-            f"... {len(rows) - len(shown)} more rows: use --format csv or -o FILE for all of them"
+            f"... {total - len(shown)} more rows: use --format csv or -o FILE for all of them"
         )
     return "\n".join(lines) + "\n"
 

@@ -8,6 +8,12 @@ statistics tables (``tasks``, ``participants``, ``comparisons``) come from
 :mod:`analyzer.tables` when it is installed; until then ``tasks`` and
 ``participants`` hold plain counts and rates and ``comparisons`` is empty.
 No pandas needed.
+
+The kernels run when :func:`analyze` returns; each table is made when first
+asked for, so that a command pays only for what it outputs: on 10 million
+events the 265 000 attempt dicts alone take about a second, and the
+statistics read the attempts' columns straight from the kernels' arrays
+(:func:`attempt_columns`) rather than from those dicts.
 """
 
 from __future__ import annotations
@@ -17,13 +23,15 @@ import importlib.util
 import math
 import statistics
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from analyzer import kernels
+from analyzer.attempt_columns import AttemptColumns, Numbers
 from analyzer.config import DEFAULT_THRESHOLDS, Thresholds
 from analyzer.load import StudyData, load_study_data, rating_answers
 from recorder import schema
@@ -89,23 +97,84 @@ class ClickTable:
             yield dict(zip(CLICK_COLUMNS, values, strict=True))
 
 
-@dataclass(frozen=True)
 class StudyResults:
-    """Every table of one study's analysis (shared/DESIGN.md, "Output tables")."""
+    """Every table of one study's analysis (shared/DESIGN.md, "Output tables").
 
-    study: str
-    attempts: list[dict[str, Any]]
-    sessions: list[dict[str, Any]]
-    markers: list[dict[str, Any]]
-    transitions: list[dict[str, Any]]
-    clicks: ClickTable
-    page_speed: list[dict[str, Any]]
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-    participants: list[dict[str, Any]] = field(default_factory=list)
-    comparisons: list[dict[str, Any]] = field(default_factory=list)
+    The kernels run once, when the results are made; each table is then made
+    the first time it is asked for and kept, so a command pays only for the
+    tables it outputs (the terminal's attempts and tasks need neither the
+    265 000 attempt dicts of a large study nor the comparisons' tests).
+    """
 
     TABLES = ("attempts", "tasks", "participants", "comparisons", "markers", "sessions",
               "transitions", "page_speed", "clicks")  # fmt: skip
+
+    def __init__(self, data: StudyData, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
+        ev = data.events
+        self.data, self.study = data, data.study.id
+        self.flags = kernels.click_flags(ev, thresholds)
+        self.segments = kernels.segment_attempts(ev, data.rules)
+        self.figures = kernels.attempt_metrics(ev, data.rules, self.segments, self.flags)
+
+    @cached_property
+    def attempts(self) -> list[dict[str, Any]]:
+        """The ``attempts`` table (:func:`attempt_rows`)."""
+        return attempt_rows(self.data, self.segments, self.figures)
+
+    @cached_property
+    def sessions(self) -> list[dict[str, Any]]:
+        """The ``sessions`` table (:func:`session_rows`)."""
+        return session_rows(self.data)
+
+    @cached_property
+    def markers(self) -> list[dict[str, Any]]:
+        """The ``markers`` table (:func:`marker_rows`)."""
+        return marker_rows(self.data, self.segments, self.figures)
+
+    @cached_property
+    def transitions(self) -> list[dict[str, Any]]:
+        """The ``transitions`` table (:func:`transition_rows`)."""
+        return transition_rows(self.data, self.segments, self.figures)
+
+    @cached_property
+    def clicks(self) -> ClickTable:
+        """The ``clicks`` table as columns (:func:`click_table`)."""
+        return click_table(self.data, self.segments, self.figures, self.flags)
+
+    @cached_property
+    def page_speed(self) -> list[dict[str, Any]]:
+        """The ``page_speed`` table (:func:`page_speed_rows`)."""
+        return page_speed_rows(self.data)
+
+    @cached_property
+    def tasks(self) -> list[dict[str, Any]]:
+        """The ``tasks`` table: statistics per task x variant (plain counts without them)."""
+        tables, data = _statistics(), self.data
+        if tables is None:
+            return plain_task_rows(self.attempts, data.tasks, data.variants)
+        return tables.task_table(self._attempt_columns, data.tasks, data.variants)
+
+    @cached_property
+    def participants(self) -> list[dict[str, Any]]:
+        """The ``participants`` table: one row per session."""
+        tables = _statistics()
+        if tables is None:
+            return plain_participant_rows(self.attempts, self.sessions)
+        return tables.participant_table(self._attempt_columns, self.sessions)
+
+    @cached_property
+    def comparisons(self) -> list[dict[str, Any]]:
+        """The ``comparisons`` table: variants compared (empty without the statistics)."""
+        tables, data = _statistics(), self.data
+        if tables is None:
+            return []
+        return tables.comparison_table(
+            self._attempt_columns, self.sessions, data.tasks, data.variants
+        )
+
+    @cached_property
+    def _attempt_columns(self) -> AttemptColumns:
+        return attempt_columns(self.data, self.segments, self.figures)
 
     def table(self, name: str) -> list[dict[str, Any]]:
         """One table's rows by name (``ValueError`` naming the tables for an unknown one)."""
@@ -113,11 +182,27 @@ class StudyResults:
             raise ValueError(f"no table {name!r} (tables: {', '.join(self.TABLES)})")
         if name == "clicks":
             return list(self.clicks.rows())
-        return getattr(self, name)
+        rows: list[dict[str, Any]] = getattr(self, name)
+        return rows
 
     def tables(self, names: tuple[str, ...] = TABLES) -> dict[str, list[dict[str, Any]]]:
         """``{name: rows}`` of the given tables (all by default), for exports."""
         return {name: self.table(name) for name in names}
+
+    def head(self, name: str, limit: int | None) -> list[dict[str, Any]]:
+        """A table's first ``limit`` rows (all for None), making only those attempt rows if need be."""
+        if name == "attempts" and limit is not None and "attempts" not in self.__dict__:
+            return attempt_rows(self.data, self.segments, self.figures, stop=limit)
+        rows = self.table(name)
+        return rows if limit is None else rows[:limit]
+
+    def size(self, name: str) -> int:
+        """How many rows a table has (the attempts and clicks counted without making their rows)."""
+        if name == "attempts":
+            return len(self.segments.session)
+        if name == "clicks":
+            return len(self.clicks)
+        return len(self.table(name))
 
 
 @dataclass(frozen=True)
@@ -167,20 +252,8 @@ def analyze(db_path: str | Path, study_id: str, *, cache: bool = True,
 
 
 def results_of(data: StudyData, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> StudyResults:
-    """The tables of already loaded study data."""
-    ev = data.events
-    flags = kernels.click_flags(ev, thresholds)
-    segments = kernels.segment_attempts(ev, data.rules)
-    figures = kernels.attempt_metrics(ev, data.rules, segments, flags)
-    attempts = attempt_rows(data, segments, figures)
-    sessions = session_rows(data)
-    tasks, participants, comparisons = stats_tables(data, attempts, sessions)
-    return StudyResults(
-        study=data.study.id, attempts=attempts, sessions=sessions,
-        markers=marker_rows(data, segments, figures), transitions=transition_rows(data, segments, figures),
-        clicks=click_table(data, segments, figures, flags), page_speed=page_speed_rows(data),
-        tasks=tasks, participants=participants, comparisons=comparisons,
-    )  # fmt: skip
+    """The tables of already loaded study data (the kernels run now, each table when asked for)."""
+    return StudyResults(data, thresholds)
 
 
 def _nullable(values: np.ndarray, missing: np.ndarray, integer: bool = False) -> list[Any]:
@@ -191,30 +264,72 @@ def _nullable(values: np.ndarray, missing: np.ndarray, integer: bool = False) ->
 
 
 def attempt_rows(
-    data: StudyData, seg: kernels.Segments, fig: kernels.Attempts
+    data: StudyData, seg: kernels.Segments, fig: kernels.Attempts, stop: int | None = None
 ) -> list[dict[str, Any]]:
-    """The ``attempts`` table: one row per attempt, by session then start."""
-    names, keys = _Names.of(data), data.keys
-    time_s = np.round((seg.t_end - seg.t_start) / 1000.0, 3)
-    pages = np.diff(fig.path_start)
-    path_keys, starts = fig.path_keys.tolist(), fig.path_start.tolist()
+    """The ``attempts`` table: one row per attempt, by session then start (the first ``stop``)."""
+    names, keys, n = _Names.of(data), data.keys, len(seg.session[:stop])
+    head = slice(0, n)
+    time_s = _time_s(seg)[head]
+    pages = np.diff(fig.path_start[: n + 1])
+    path_keys, starts = fig.path_keys.tolist(), fig.path_start[: n + 1].tolist()
     paths = [PATH_SEPARATOR.join([keys[k] for k in path_keys[starts[a] : starts[a + 1]]])
-             for a in range(len(seg.session))]  # fmt: skip
-    participant, variant, session = names.sessions(seg.session)
+             for a in range(n)]  # fmt: skip
+    participant, variant, session = names.sessions(seg.session[head])
+    distinct_pages, edits, lostness, seq = (fig.distinct_pages[head], fig.path_edit_distance[head],
+                                            fig.lostness[head], fig.seq[head])  # fmt: skip
     columns = (
-        [data.study.id] * len(seg.session), variant, participant, session, names.tasks(seg.task),
-        OUTCOME_WORDS[seg.outcome].tolist(), CODED_BY_WORDS[seg.coded_by].tolist(),
-        _nullable(time_s, np.isnan(time_s)), fig.clicks.tolist(), fig.misclicks.tolist(),
-        fig.rage_clicks.tolist(), (fig.moderator_errors + fig.invalid_inputs).tolist(),
-        fig.moderator_errors.tolist(), fig.js_errors.tolist(), fig.invalid_inputs.tolist(), pages.tolist(),
-        fig.distinct_pages.tolist(), (pages - fig.distinct_pages).tolist(),
-        _nullable(fig.path_edit_distance, fig.path_edit_distance < 0, integer=True),
-        _nullable(fig.lostness, np.isnan(fig.lostness)), fig.direct.tolist(),
-        _nullable(fig.seq, np.isnan(fig.seq), integer=True), paths,
+        [data.study.id] * n, variant, participant, session, names.tasks(seg.task[head]),
+        OUTCOME_WORDS[seg.outcome[head]].tolist(), CODED_BY_WORDS[seg.coded_by[head]].tolist(),
+        _nullable(time_s, np.isnan(time_s)), fig.clicks[head].tolist(), fig.misclicks[head].tolist(),
+        fig.rage_clicks[head].tolist(), _errors(fig)[head].tolist(), fig.moderator_errors[head].tolist(),
+        fig.js_errors[head].tolist(), fig.invalid_inputs[head].tolist(), pages.tolist(),
+        distinct_pages.tolist(), (pages - distinct_pages).tolist(),
+        _nullable(edits, edits < 0, integer=True), _nullable(lostness, np.isnan(lostness)),
+        fig.direct[head].tolist(), _nullable(seq, np.isnan(seq), integer=True), paths,
     )  # fmt: skip
     return [
         dict(zip(ATTEMPT_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)
     ]
+
+
+def _time_s(seg: kernels.Segments) -> np.ndarray:
+    """Each attempt's time on task in seconds (ms rounded), NaN where it has none."""
+    return np.round((seg.t_end - seg.t_start) / 1000.0, 3)
+
+
+def _errors(fig: kernels.Attempts) -> np.ndarray:
+    """User errors per attempt: moderator-noted errors and invalid inputs."""
+    return fig.moderator_errors + fig.invalid_inputs
+
+
+def attempt_columns(
+    data: StudyData, seg: kernels.Segments, fig: kernels.Attempts
+) -> AttemptColumns:
+    """The columns of the ``attempts`` table that the statistics read, straight from the arrays.
+
+    Each holds exactly what :func:`attempt_rows`' column would, read back by
+    :class:`~analyzer.attempt_columns.AttemptColumns`: numbers as the same
+    floats (an integer column through ``int``), None as absent.
+    """
+    time_s, seq = _time_s(seg), fig.seq
+    whole_seq = np.where(np.isnan(seq), 0, seq).astype(np.int64).astype(np.float64)
+    variant = data.events.session_variant[seg.session]
+    columns = {
+        "outcome": OUTCOME_WORDS[seg.outcome].tolist(), "clicks": fig.clicks, "misclicks": fig.misclicks,
+        "errors": _errors(fig), "direct": fig.direct, "time_s": _present(time_s),
+        "lostness": _present(fig.lostness), "seq": Numbers(whole_seq, ~np.isnan(seq)),
+    }  # fmt: skip
+    ids = {
+        "task": (seg.task, [*data.tasks, None]), "variant": (variant, data.variants),
+        "session": (seg.session, data.sessions.tolist()),
+        "participant": (data.session_participant[seg.session], data.participants),
+    }  # fmt: skip
+    return AttemptColumns.of_arrays(len(seg.session), columns, ids)
+
+
+def _present(values: np.ndarray) -> Numbers:
+    missing = np.isnan(values)
+    return Numbers(np.where(missing, 0.0, values).astype(np.float64), ~missing)
 
 
 def _session_of(data: StudyData, positions: np.ndarray) -> np.ndarray:
@@ -334,21 +449,32 @@ def _finite(value: float) -> float | None:
 # -- statistics tables -----------------------------------------------------------------------
 
 
+STATISTICS = ("task_table", "participant_table", "comparison_table")
+
+
+def _statistics() -> Any:
+    """The statistics module :mod:`analyzer.tables`, or None where it is not delivered."""
+    if importlib.util.find_spec("analyzer.tables") is None:
+        return None
+    try:
+        tables = importlib.import_module("analyzer.tables")
+    except ImportError:
+        return None
+    return tables if all(hasattr(tables, name) for name in STATISTICS) else None
+
+
 def stats_tables(data: StudyData, attempts: list[dict[str, Any]],
                  sessions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ...]:  # fmt: skip
     """``tasks``, ``participants``, ``comparisons``: from :mod:`analyzer.tables` where present.
 
     The statistics module is called with the attempt and session rows and the
-    study's task ids and variant ids (in study order).
+    study's task ids and variant ids (in study order). (:class:`StudyResults`
+    gives it the attempts as columns read from the arrays instead.)
     """
-    tasks, variants = data.tasks, data.variants
-    if importlib.util.find_spec("analyzer.tables") is not None:
-        try:
-            tables: Any = importlib.import_module("analyzer.tables")
-            return (tables.task_table(attempts, tasks, variants), tables.participant_table(attempts, sessions),
-                    tables.comparison_table(attempts, sessions, tasks, variants))  # fmt: skip
-        except (ImportError, AttributeError):
-            pass  # not delivered yet: plain counts below
+    tasks, variants, tables = data.tasks, data.variants, _statistics()
+    if tables is not None:
+        return (tables.task_table(attempts, tasks, variants), tables.participant_table(attempts, sessions),
+                tables.comparison_table(attempts, sessions, tasks, variants))  # fmt: skip
     return (
         plain_task_rows(attempts, tasks, variants),
         plain_participant_rows(attempts, sessions),

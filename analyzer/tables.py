@@ -22,7 +22,8 @@ Choices (see also the functions' docstrings):
   the share who never backtracked, so it does not repeat the success rate.
 
 The attempt rows are read once into columns and grouped
-(:mod:`analyzer.attempt_columns`); the plain-language ``reading`` and
+(:mod:`analyzer.attempt_columns`); a table may be given those columns
+instead of the rows (the analyzer reads them from its arrays); the plain-language ``reading`` and
 ``caution`` columns come from :mod:`analyzer.readings`.
 """
 
@@ -50,6 +51,7 @@ from analyzer.readings import AnyComparison, caution, reading
 from analyzer.stats import CONFIDENCE, SMALL_CELL
 
 Attempt = Mapping[str, Any]
+Attempts = Sequence[Attempt] | AttemptColumns  # the rows, or the columns read from them
 Session = Mapping[str, Any]
 Row = dict[str, Any]
 K = TypeVar("K")
@@ -111,6 +113,10 @@ def _total(flags: np.ndarray) -> int:
     return int(flags.sum())
 
 
+def _read(attempts: Attempts) -> AttemptColumns:
+    return attempts if isinstance(attempts, AttemptColumns) else AttemptColumns(attempts)
+
+
 def _join(*parts: str | None) -> str | None:
     return " ".join(p for p in parts if p) or None
 
@@ -119,7 +125,7 @@ def _join(*parts: str | None) -> str | None:
 
 
 def task_table(
-    attempts: Sequence[Attempt],
+    attempts: Attempts,
     tasks: Sequence[str],
     variants: Sequence[str],
     confidence: float = CONFIDENCE,
@@ -128,8 +134,8 @@ def task_table(
 
     Parameters
     ----------
-    attempts : sequence of mapping
-        Rows of the ``attempts`` table.
+    attempts : sequence of mapping, or AttemptColumns
+        Rows of the ``attempts`` table (or their columns).
     tasks, variants : sequence of str
         The study's task and variant ids, in order. Every combination gets a
         row, with ``attempts`` = 0 and None figures where nobody tried it;
@@ -144,7 +150,7 @@ def task_table(
         left out), ``time_n`` (successful attempts with a time), the
         directness and SEQ intervals, and a ``caution``.
     """
-    columns = AttemptColumns(attempts)
+    columns = _read(attempts)
     cells, nobody = columns.cells(), Cell.empty(columns)
     return [
         _task_row(task, variant, cells.get((task, variant), nobody), confidence)
@@ -208,13 +214,13 @@ def _task_caution(n: int, uncoded: int) -> str | None:
 # ------------------------------------------------------- participants table
 
 
-def participant_table(attempts: Sequence[Attempt], sessions: Sequence[Session]) -> list[Row]:
+def participant_table(attempts: Attempts, sessions: Sequence[Session]) -> list[Row]:
     """The ``participants`` table: one row per session.
 
     Parameters
     ----------
-    attempts : sequence of mapping
-        Rows of the ``attempts`` table.
+    attempts : sequence of mapping, or AttemptColumns
+        Rows of the ``attempts`` table (or their columns).
     sessions : sequence of mapping
         One per session: ``session``, ``participant``, ``variant``, and the
         questionnaire answers ``sus``, ``umux_lite``, ``nps`` (each may be
@@ -229,14 +235,14 @@ def participant_table(attempts: Sequence[Attempt], sessions: Sequence[Session]) 
         counts distinct tasks with a coded attempt; ``time_total_s`` sums
         their recorded times (None when none was recorded).
     """
-    columns = AttemptColumns(attempts)
+    columns = _read(attempts)
     session, ids = columns.codes("session")
     known = {s["session"]: s for s in sessions}
     order = _ordered(known, ids)
     metas: list[Session] = list(known.values())
     if len(order) > len(known):  # sessions known only from their attempts
         first = np.unique(session, return_index=True)[1].tolist()
-        metas += [_meta_of(attempts[first[k]]) for k, sid in enumerate(ids) if sid not in known]
+        metas += [_meta_of(columns, first[k]) for k, sid in enumerate(ids) if sid not in known]
     where = {sid: k for k, sid in enumerate(ids)}
     at = [where.get(sid, len(ids)) for sid in order]  # len(ids): a session without attempts
     figures = [[f[k] for k in at] for f in _session_figures(columns, session, len(ids))]
@@ -264,9 +270,9 @@ def participant_table(attempts: Sequence[Attempt], sessions: Sequence[Session]) 
     ]
 
 
-def _meta_of(attempt: Attempt) -> Session:
-    """A session known only from its attempts: its participant and variant."""
-    return {"participant": attempt["participant"], "variant": attempt["variant"]}
+def _meta_of(columns: AttemptColumns, position: int) -> Session:
+    """A session known only from its attempts: its participant and variant (of its first attempt)."""
+    return {name: columns.value(name, position) for name in ("participant", "variant")}
 
 
 def _session_figures(columns: AttemptColumns, session: np.ndarray, n: int) -> list[list[Any]]:
@@ -387,7 +393,7 @@ _UNITS = {
 
 
 def comparison_table(
-    attempts: Sequence[Attempt],
+    attempts: Attempts,
     sessions: Sequence[Session],
     tasks: Sequence[str],
     variants: Sequence[str],
@@ -410,8 +416,8 @@ def comparison_table(
 
     Parameters
     ----------
-    attempts : sequence of mapping
-        Rows of the ``attempts`` table.
+    attempts : sequence of mapping, or AttemptColumns
+        Rows of the ``attempts`` table (or their columns).
     sessions : sequence of mapping
         As for ``participant_table``.
     tasks, variants : sequence of str
@@ -425,7 +431,7 @@ def comparison_table(
         ``COMPARISON_COLUMNS`` then ``n_a``, ``n_b`` (sample sizes, or matched
         pairs), ``paired``, ``reading`` (plain language) and ``caution``.
     """
-    columns = AttemptColumns(attempts)
+    columns = _read(attempts)
     cells, nobody = columns.cells(), Cell.empty(columns)
     seen = chain(columns.codes("variant")[1], (s["variant"] for s in sessions))
     pairs = list(combinations(_ordered(variants, seen), 2))

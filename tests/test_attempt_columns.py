@@ -11,6 +11,7 @@ from analyzer.attempt_columns import (
     Numbers,
     distinct,
     factorize,
+    factorize_codes,
     positions_by_code,
     sums_by_code,
 )
@@ -78,3 +79,48 @@ def test_a_cell_holds_its_coded_attempts_and_counts_the_others():
     assert cells[("t", "B")].success_time.listed() == []
     empty = Cell.empty(AttemptColumns(attempts))
     assert (empty.n, empty.uncoded) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("codes", "ids"),
+    [
+        ([2, 0, 2, 1, 0], ["x", "y", "z"]),
+        ([0, -1, 0], ["t", None]),  # -1: the last id (the analyzer's "no task")
+        ([1, 0, 1], ["same", "same"]),  # two codes, one id: read one by one
+        ([], ["x"]),
+    ],
+)
+def test_factorize_codes_is_factorize_of_the_ids(codes, ids):
+    got_codes, got_ids = factorize_codes(np.array(codes, dtype=np.int32), ids)
+    want_codes, want_ids = factorize(ids[c] for c in codes)
+    assert (got_codes.tolist(), got_ids) == (want_codes.tolist(), want_ids)
+
+
+def test_columns_of_arrays_read_as_the_rows_would():
+    attempts = [
+        {"outcome": "success", "task": "t", "variant": "B", "session": 7, "participant": "P2",
+         "clicks": 3, "direct": True, "time_s": 1.5},
+        {"outcome": "uncoded", "task": "u", "variant": "A", "session": 5, "participant": "P1",
+         "clicks": 0, "direct": False, "time_s": None},
+        {"outcome": "failure", "task": "t", "variant": "A", "session": 5, "participant": "P1",
+         "clicks": 2, "direct": False, "time_s": 0.0},
+    ]  # fmt: skip
+    arrays = AttemptColumns.of_arrays(
+        3,
+        {"outcome": ["success", "uncoded", "failure"], "clicks": np.array([3, 0, 2], dtype=np.int32),
+         "direct": np.array([1, 0, 0], dtype=np.uint8),
+         "time_s": Numbers(np.array([1.5, 0.0, 0.0]), np.array([True, False, True]))},
+        {"task": (np.array([0, 1, 0]), ["t", "u"]), "variant": (np.array([1, 0, 0]), ["A", "B"]),
+         "session": (np.array([1, 0, 0]), [5, 7]), "participant": (np.array([1, 0, 0]), ["P1", "P2"])},
+    )  # fmt: skip
+    rows = AttemptColumns(attempts)
+    for name in ("task", "variant", "session", "participant"):
+        assert arrays.codes(name)[0].tolist() == rows.codes(name)[0].tolist()
+        assert arrays.codes(name)[1] == rows.codes(name)[1]
+        assert arrays.column(name) == rows.column(name)
+        assert arrays.value(name, 2) == attempts[2][name]
+    assert arrays.outcome.tolist() == rows.outcome.tolist()
+    assert arrays.count("clicks").tolist() == rows.count("clicks").tolist()
+    assert arrays.direct.tolist() == rows.direct.tolist() == [True, False, False]
+    assert arrays.number("time_s").listed() == rows.number("time_s").listed() == [1.5, 0.0]
+    assert list(arrays.cells()) == list(rows.cells()) == [("t", "B"), ("t", "A"), ("u", "A")]

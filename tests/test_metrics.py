@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from analyzer import metrics
+from analyzer import kernels, metrics
 from analyzer.commands import analyze_command
+from analyzer.config import DEFAULT_THRESHOLDS
+from analyzer.load import load_study_data
 from recorder.cli import build_parser, main
 from tests.naive import Recorder
 
@@ -241,6 +243,60 @@ def test_cache_gives_the_same_results(shop_db: Path) -> None:
     first = metrics.analyze(shop_db, "shop").tables()
     assert metrics.analyze(shop_db, "shop").tables() == first  # from the cache
     assert metrics.analyze(shop_db, "shop", cache=False).tables() == first
+
+
+def record_unended(db: Path) -> None:
+    """An attempt nobody ended (uncoded: no time), and a session without events."""
+    rec = Recorder(db, STUDY)
+    p3 = rec.session("P3", "A")
+    rec.session("P4", "B")
+    rec.send(p3, [{"type": "page", "t": 0, "url": url("A", "/")}, click(400, "a", 1, 1, True),
+                  {"type": "page", "t": 900, "url": url("A", "/shoes")}])  # fmt: skip
+    rec.send(p3, [{"type": "task_start", "t": 500, "task": "buy"}], page="console", moderator=True)
+    rec.close()
+
+
+def eager_tables(db: Path, study: str) -> dict[str, list[dict[str, Any]]]:
+    """Every table made as ``analyze()`` made them before it made them lazily: all rows first."""
+    data = load_study_data(db, study)
+    flags = kernels.click_flags(data.events, DEFAULT_THRESHOLDS)
+    seg = kernels.segment_attempts(data.events, data.rules)
+    fig = kernels.attempt_metrics(data.events, data.rules, seg, flags)
+    attempts, sessions = metrics.attempt_rows(data, seg, fig), metrics.session_rows(data)
+    tasks, participants, comparisons = metrics.stats_tables(data, attempts, sessions)
+    return {"attempts": attempts, "tasks": tasks, "participants": participants, "comparisons": comparisons,
+            "markers": metrics.marker_rows(data, seg, fig), "sessions": sessions,
+            "transitions": metrics.transition_rows(data, seg, fig), "page_speed": metrics.page_speed_rows(data),
+            "clicks": list(metrics.click_table(data, seg, fig, flags).rows())}  # fmt: skip
+
+
+@pytest.mark.parametrize("recording", [record, record_unended])
+@pytest.mark.parametrize("order", ["as listed", "reversed", "statistics first"])
+def test_tables_made_when_asked_equal_the_tables_made_at_once(
+    db_path: Path, recording: Any, order: str
+) -> None:
+    recording(db_path)
+    eager = eager_tables(db_path, "shop")
+    names = {"as listed": metrics.StudyResults.TABLES, "reversed": metrics.StudyResults.TABLES[::-1],
+             "statistics first": ("comparisons", "participants", "tasks", "attempts")}[order]  # fmt: skip
+    results = metrics.analyze(db_path, "shop")
+    assert results.head("attempts", 1) == eager["attempts"][:1]
+    for name in names:
+        assert results.size(name) == len(eager[name])
+        assert results.table(name) == eager[name], name
+    assert results.tables() == eager
+    assert results.head("attempts", None) == eager["attempts"]
+
+
+def test_the_terminal_tables_make_no_attempt_dicts(shop_db: Path) -> None:
+    results = metrics.analyze(shop_db, "shop")
+    assert (results.size("attempts"), len(results.head("attempts", 2)), len(results.tasks)) == (
+        4,
+        2,
+        4,
+    )
+    assert "attempts" not in vars(results)  # the tasks read the kernels' arrays
+    assert results.head("attempts", 2) == results.attempts[:2]
 
 
 # -- uxlab analyze -----------------------------------------------------------------------------
