@@ -37,7 +37,11 @@ def click(t: float, sel: str, x: float, y: float, interactive: bool) -> dict[str
 
 def record(db: Path) -> None:
     """Two sessions; every figure of them is worked out in the tests below."""
-    rec = Recorder(db, STUDY)
+    script(Recorder(db, STUDY))
+
+
+def script(rec: Any) -> None:
+    """The two sessions, sent through ``rec`` (the store directly, or HTTP)."""
     p1 = rec.session("P1", "A")
     rec.send(p1, [
         {"type": "page", "t": 0, "url": url("A", "/?uxlab=tok"), "timing": {"ttfb": 40, "load": 300}},
