@@ -170,6 +170,14 @@ def _session_id(request: web.Request) -> int:
     return int(request.match_info["session"])
 
 
+async def read_form(request: web.Request) -> Any:
+    """The request's form fields; a body that is no form is a 400, not a 500."""
+    try:
+        return await request.post()
+    except ValueError as exc:  # aiohttp: a malformed multipart or urlencoded body
+        raise ApiError(400, f"body: not a readable form ({exc})") from None
+
+
 # -- sign-in ---------------------------------------------------------------------------------
 
 
@@ -188,7 +196,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     if auth.foreign_origin(request):
         message = "Sign in from the console's own page."
         return render("message.html", 403, title="403", message=message)
-    form = await request.post()
+    form = await read_form(request)
     token, target = form.get("token"), form.get("next")
     return _sign_in(request, token if isinstance(token, str) else "",
                     auth.safe_next(target if isinstance(target, str) else None))  # fmt: skip
@@ -205,7 +213,7 @@ def _sign_in(request: web.Request, token: str, target: str) -> web.StreamRespons
 
 async def logout(request: web.Request) -> web.StreamResponse:
     """``POST /logout`` (form with the CSRF token): drop the cookie."""
-    form = await request.post()
+    form = await read_form(request)
     given = form.get("csrf")
     if auth.read_cookie(request) is None:
         return redirect("/login")
@@ -232,7 +240,7 @@ async def studies_page(request: web.Request) -> web.StreamResponse:
 async def save_study(request: web.Request) -> web.Response:
     """``POST /studies``: create or update a study from an uploaded file, a path, or the demo."""
     require_moderator(request)
-    form = await request.post()
+    form = await read_form(request)
     upload, path = form.get("study"), form.get("path")
     if isinstance(upload, web.FileField):
         study, text = _parse_study_text(upload.file.read(), upload.filename or "the file")

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
@@ -159,9 +160,11 @@ def _code(
     value = ev.get(key)
     if value is None and not required:
         return None
-    if value not in codes:
+    # A list or an object is no code word (and cannot even be looked up).
+    code = codes.get(value) if type(value) is str else None
+    if code is None:
         raise BadInput(f"{_at(where)}.{key}: must be one of {', '.join(codes)}")
-    return codes[value]
+    return code
 
 
 def _data(fields: dict[str, Any]) -> str | None:
@@ -170,6 +173,23 @@ def _data(fields: dict[str, Any]) -> str | None:
 
 
 COORD = 1e7  # pixels: generous, but finite
+
+
+TOKEN_PARAM = "uxlab"  # the participant's link carries the session token in this query parameter
+
+
+def without_token(url: str | None) -> str | None:
+    """A URL without the ``uxlab`` query parameter: a session token is never stored as a page.
+
+    The participant's first page is their link (``...?uxlab=TOKEN``); kept as
+    it came, the token would reach observers, exports and reports, and anyone
+    holding it could write events as that participant.
+    """
+    if url is None or f"{TOKEN_PARAM}=" not in url:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != TOKEN_PARAM]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _page(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
@@ -182,7 +202,7 @@ def _page(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
                 raise BadInput(f"{_at(w)}.timing.{key[:32]}: must be a number")
     data = _data({"timing": timing, "spa": True if ev.get("spa") is True else None})
     return (
-        _str(ev, "url", w, MAX_URL_LEN, True), None, _str(ev, "title", w, MAX_LABEL_LEN), None,
+        without_token(_str(ev, "url", w, MAX_URL_LEN, True)), None, _str(ev, "title", w, MAX_LABEL_LEN), None,
         None, None, None,
         _num(ev, "w", w, 0, COORD), _num(ev, "h", w, 0, COORD), None, data,
     )  # fmt: skip
@@ -251,7 +271,7 @@ def _visibility(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
 def _error(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     data = _data({"line": _int(ev, "line", w, 0, MAX_SEQ), "col": _int(ev, "col", w, 0, MAX_SEQ)})
     return (
-        _str(ev, "src", w, MAX_URL_LEN), None, _str(ev, "msg", w, MAX_LABEL_LEN * 4, True), None,
+        without_token(_str(ev, "src", w, MAX_URL_LEN)), None, _str(ev, "msg", w, MAX_LABEL_LEN * 4, True), None,
         None, None, None, None, None, None, data,
     )  # fmt: skip
 
@@ -355,7 +375,7 @@ def batch_header(
     doc: dict[str, Any], needs_session: bool
 ) -> tuple[str | None, str, float, list[Any]]:
     """Check a batch's envelope: ``(session, page, sent, events)``."""
-    if doc.get("v") != WIRE_VERSION:
+    if type(doc.get("v")) is not int or doc.get("v") != WIRE_VERSION:
         raise BadInput(f"v: must be {WIRE_VERSION}")
     session = _str(doc, "session", "batch", MAX_ID_LEN, needs_session) if needs_session else None
     if needs_session and not session:
@@ -381,7 +401,8 @@ def validate_events(events: list[Any], opts: Options) -> list[Row]:
         w = i
         if type(ev) is not dict:
             raise BadInput(f"{_at(w)}: must be an object")
-        code = types.get(ev.get("type"))  # type: ignore[arg-type]
+        kind = ev.get("type")
+        code = types.get(kind) if type(kind) is str else None
         if code is None:
             raise BadInput(f"{_at(w)}.type: must be one of {', '.join(types)}")
         seq = ev.get("seq")

@@ -137,12 +137,35 @@ def migrate(conn: sqlite3.Connection, upto: int = SCHEMA_VERSION) -> int:
     return max(version, upto)
 
 
+def _refuse_foreign(path: str | Path) -> None:
+    """A SQLite file with tables of its own and no uxlab schema is somebody else's: leave it.
+
+    Checked read-only, before anything (even WAL mode) touches the file.
+    """
+    if not Path(path).is_file() or Path(path).stat().st_size == 0:
+        return
+    conn = connect(path, readonly=True)
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0]:
+            return
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[
+            0
+        ]
+    finally:
+        conn.close()
+    if tables:
+        raise StoreError(
+            f"{path} is not a uxlab database (it holds {tables} tables of its own); give another --db"
+        )
+
+
 def open_db(path: str | Path) -> sqlite3.Connection:
     """Open (creating or migrating) the database at ``path`` for writing."""
     parent = Path(path).parent
     if not parent.is_dir():
         raise StoreError(f"no such folder for the database: {parent}")
     try:
+        _refuse_foreign(path)
         conn = connect(path)
         migrate(conn)
     except sqlite3.DatabaseError as exc:
@@ -418,11 +441,11 @@ class Interner:
         self.ids[text] = ident
         return ident
 
-    def forget_fresh(self) -> None:
-        """After a rollback: ids handed out in the transaction no longer exist."""
-        for text in self.fresh:
+    def forget_fresh(self, mark: int = 0) -> None:
+        """After a rollback: ids handed out since ``mark`` no longer exist."""
+        for text in self.fresh[mark:]:
             self.ids.pop(text, None)
-        self.fresh.clear()
+        del self.fresh[mark:]
 
 
 class SessionRef(Protocol):
@@ -448,44 +471,58 @@ class EventStore:
 
     def write(
         self, batches: Iterable[tuple[SessionRef, int, schema.Batch, float]]
-    ) -> list[tuple[int, int]]:
+    ) -> list[tuple[int, int] | StoreError]:
         """Store batches in one transaction; return ``(accepted, duplicates)`` for each.
 
         Each item is ``(session, source, batch, received)``, ``received`` being the
-        server's epoch milliseconds when the batch arrived.
+        server's epoch milliseconds when the batch arrived. A batch the store must
+        refuse (a task removed from the study meanwhile) is rolled back alone, to
+        its savepoint, and its place in the result holds the :class:`StoreError`;
+        the other batches of the group are stored. Any other error rolls back
+        the whole group and is raised.
         """
         conn = self.conn
-        results: list[tuple[int, int]] = []
-        fresh_loads: list[tuple[int, str]] = []
+        results: list[tuple[int, int] | StoreError] = []
+        interners = (self.pages, self.targets, self.labels)
         conn.execute("BEGIN IMMEDIATE")
         try:
             for session, source, batch, received in batches:
-                load_id = self._load(
-                    session.id, batch.page, source, received - batch.sent, received, fresh_loads
-                )
-                rows = self._rows(session, load_id, batch.rows)
-                accepted = conn.executemany(INSERT_EVENT, rows).rowcount
-                results.append((accepted, len(rows) - accepted))
-                if accepted:
-                    conn.execute(
-                        "UPDATE sessions SET last_event_at = ? WHERE id = ?",
-                        (received / 1000.0, session.id),
-                    )
+                marks = [len(i.fresh) for i in interners]
+                conn.execute("SAVEPOINT batch")
+                try:
+                    results.append(self._write_batch(session, source, batch, received))
+                except StoreError as exc:
+                    conn.execute("ROLLBACK TO batch")
+                    for interner, mark in zip(interners, marks, strict=True):
+                        interner.forget_fresh(mark)
+                    self.loads.clear()  # page loads and offsets are read again from the database
+                    results.append(exc)
+                conn.execute("RELEASE batch")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
-            for interner in (self.pages, self.targets, self.labels):
+            for interner in interners:
                 interner.forget_fresh()
-            for key in fresh_loads:
-                self.loads.pop(key, None)
+            self.loads.clear()
             self.tasks.clear()
             raise
-        for interner in (self.pages, self.targets, self.labels):
+        for interner in interners:
             interner.fresh.clear()
         return results
 
-    def _load(self, session_id: int, key: str, source: int, offset: float, received: float,
-              fresh: list[tuple[int, str]]) -> int:  # fmt: skip
+    def _write_batch(self, session: SessionRef, source: int, batch: schema.Batch,
+                     received: float) -> tuple[int, int]:  # fmt: skip
+        load_id = self._load(session.id, batch.page, source, received - batch.sent, received)
+        rows = self._rows(session, load_id, batch.rows)
+        accepted = self.conn.executemany(INSERT_EVENT, rows).rowcount
+        if accepted:
+            self.conn.execute(
+                "UPDATE sessions SET last_event_at = ? WHERE id = ?",
+                (received / 1000.0, session.id),
+            )
+        return accepted, len(rows) - accepted
+
+    def _load(self, session_id: int, key: str, source: int, offset: float, received: float) -> int:
         """The page load's id; its clock offset is the smallest (received - sent) seen."""
         cached = self.loads.get((session_id, key))
         if cached is None:
@@ -500,7 +537,6 @@ class EventStore:
                 ).lastrowid
                 assert load_id is not None
                 cached = [float(load_id), offset]
-                fresh.append((session_id, key))
             else:
                 cached = [float(row[0]), row[1]]
             self.loads[(session_id, key)] = cached

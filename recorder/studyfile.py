@@ -199,6 +199,8 @@ def read_study(path: str | Path) -> tuple[Study, str]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise StudyError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise StudyError(f"{path}: not a text file (a study file is TOML in UTF-8)") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -148,8 +148,8 @@ class _ThreadTarget:
         self.conn = store.open_db(db_path)
         self.events = store.EventStore(self.conn)
 
-    def write(self, items: list[tuple[Any, ...]]) -> list[tuple[int, int]]:
-        return self.events.write(items)
+    def write(self, items: list[tuple[Any, ...]]) -> list[Any]:
+        return list(self.events.write(items))
 
     def close(self) -> None:
         self.conn.close()
@@ -170,15 +170,22 @@ class _ProcessTarget:
             self.close()
             raise store.StoreError(answer["error"])
 
-    def write(self, items: list[tuple[Any, ...]]) -> list[tuple[int, int]]:
+    def write(self, items: list[tuple[Any, ...]]) -> list[Any]:
         payload = [(s.id, s.study_id, source, b.page, b.sent, received, b.rows)
                    for s, source, b, received in items]  # fmt: skip
-        self.pipe.send_bytes(orjson.dumps(payload))
-        answer = orjson.loads(self.pipe.recv_bytes())
+        try:
+            self.pipe.send_bytes(orjson.dumps(payload))
+            answer = orjson.loads(self.pipe.recv_bytes())
+        except (EOFError, OSError) as exc:
+            # The writer process is gone: nothing of this group was acknowledged.
+            raise sqlite3.OperationalError(
+                f"the writer process stopped ({exc or 'pipe closed'})"
+            ) from None
         if isinstance(answer, dict):
-            kind = store.StoreError if answer["kind"] == "store" else sqlite3.OperationalError
-            raise kind(answer["error"])
-        return [(accepted, duplicates) for accepted, duplicates in answer]
+            raise sqlite3.OperationalError(answer["error"])
+        return [
+            store.StoreError(r["error"]) if isinstance(r, dict) else (r[0], r[1]) for r in answer
+        ]
 
     def close(self) -> None:
         self.pipe.close()  # the process sees the end of the pipe, closes the database and exits
@@ -212,11 +219,10 @@ def writer_process(db_path: str, pipe: Connection) -> None:
             items = [(_Session(sid, study), source, schema.Batch("", page, sent, rows), received)
                      for sid, study, source, page, sent, received, rows in orjson.loads(payload)]  # fmt: skip
             try:
-                answer: Any = events.write(items)
-            except store.StoreError as exc:
-                answer = {"error": str(exc), "kind": "store"}
-            except sqlite3.Error as exc:
-                answer = {"error": str(exc), "kind": "sqlite"}
+                answer: Any = [{"error": str(r)} if isinstance(r, store.StoreError) else r
+                               for r in events.write(items)]  # fmt: skip
+            except (store.StoreError, sqlite3.Error) as exc:
+                answer = {"error": str(exc)}
             try:
                 pipe.send_bytes(orjson.dumps(answer))
             except (BrokenPipeError, OSError):

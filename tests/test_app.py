@@ -93,6 +93,10 @@ BAD_EVENTS = [
     ({"type": "click", "x": 1, "y": 2, "interactive": True, "seq": -1}, "events[1].seq"),
     ({"type": "click", "x": 1, "y": 2, "interactive": True, "seq": 0}, "events[1].seq"),
     ({"type": "click", "x": 1, "y": 2, "interactive": True, "t": 12}, "events[1].t"),
+    ({"type": []}, "events[1].type"),
+    ({"type": {"a": 1}}, "events[1].type"),
+    ({"type": "visibility", "state": {}}, "events[1].state"),
+    ({"type": "visibility", "state": [1]}, "events[1].state"),
 ]
 
 
@@ -111,6 +115,7 @@ BAD_ENVELOPES = [
     (b"{not json", "body"),
     (b"[1, 2]", "body"),
     (orjson.dumps({"v": 2, "session": "x", "page": "p", "sent": 1.7e12, "events": []}), "v"),
+    (orjson.dumps({"v": True, "session": "x", "page": "p", "sent": 1.7e12, "events": [{}]}), "v"),
     (orjson.dumps({"v": 1, "page": "p", "sent": 1.7e12, "events": [{}]}), "batch.session"),
     (orjson.dumps({"v": 1, "session": "x", "sent": 1.7e12, "events": [{}]}), "batch.page"),
     (
@@ -269,6 +274,8 @@ BAD_MODERATOR = [
     ({"type": "rating", "item": "SEQ", "task": "buy-shoes", "value": 8}, "events[0].value"),
     ({"type": "rating", "item": "SEQ", "value": 5}, "events[0].task"),
     ({"type": "rating", "item": "SUS", "values": [3] * 9}, "events[0].values"),
+    ({"type": "rating", "item": ["SEQ"], "task": "buy-shoes", "value": 5}, "events[0].item"),
+    ({"type": "task_end", "task": "buy-shoes", "outcome": {"x": 1}}, "events[0].outcome"),
     ({"type": "click", "x": 1, "y": 1, "interactive": True}, "events[0].type"),
 ]
 
@@ -394,3 +401,38 @@ async def test_in_thread_writer_stores_the_same(
     assert await post(client, doc) == (200, {"accepted": 5, "duplicates": 0})
     assert await post(client, doc) == (200, {"accepted": 0, "duplicates": 5})
     assert count_events(db_path) == 5
+
+
+async def test_the_session_token_is_never_stored_in_a_page_url(
+    client: Any, token: str, db_path: Path
+) -> None:
+    t = now_ms()
+    events = [
+        {"seq": 0, "t": t, "type": "page", "url": f"http://proto.test/A/?uxlab={token}"},
+        {
+            "seq": 1,
+            "t": t + 1,
+            "type": "page",
+            "url": f"http://proto.test/A/shoes?size=42&uxlab={token}#top",
+        },
+        {
+            "seq": 2,
+            "t": t + 2,
+            "type": "error",
+            "msg": "x",
+            "src": f"http://proto.test/A/app.js?uxlab={token}",
+        },
+    ]
+    assert (await post(client, batch(token, events)))[0] == 200
+    with sqlite3.connect(db_path) as conn:
+        urls = [u for (u,) in conn.execute("SELECT url FROM pages ORDER BY id")]
+    assert urls == [
+        "http://proto.test/A/",
+        "http://proto.test/A/shoes?size=42#top",
+        "http://proto.test/A/app.js",
+    ]
+    with sqlite3.connect(db_path) as conn:
+        texts = [t for (t,) in conn.execute(
+            "SELECT url FROM pages UNION ALL SELECT text FROM labels UNION ALL SELECT selector FROM targets"
+            " UNION ALL SELECT data FROM events WHERE data IS NOT NULL UNION ALL SELECT key FROM page_loads")]  # fmt: skip
+    assert texts and not any(token in t for t in texts)

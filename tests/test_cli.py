@@ -79,3 +79,29 @@ def test_bad_study_file_names_the_field(
 def test_database_in_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["study", "list", "--db", str(tmp_path / "no" / "u.db")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_a_binary_file_as_study_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.toml"
+    path.write_bytes(bytes(range(256)) * 4)
+    assert main(["study", "create", str(path), "--db", str(tmp_path / "u.db")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not a text file" in err and str(path) in err and len(err.splitlines()) == 1
+
+
+def test_someone_elses_sqlite_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+    assert main(["study", "list", "--db", str(other)]) == 2
+    assert "not a uxlab database" in capsys.readouterr().err
+    with sqlite3.connect(other) as conn:
+        assert [
+            t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ] == ["notes"]

@@ -45,3 +45,21 @@ def _without_stamp(html: str) -> str:
     import re
 
     return re.sub(r"generated [0-9-]+ [0-9:]+ UTC", "generated", html)
+
+
+async def test_forms_that_are_no_forms_are_400(client: Any, fresh_db: sqlite3.Connection) -> None:
+    csrf = await sign_in(client)
+    headers = {"X-CSRF-Token": csrf, "Content-Type": "multipart/form-data; boundary=x"}
+    for path in ("/studies", "/login", "/logout"):
+        resp = await client.post(path, data=b"garbage", headers=headers)
+        assert resp.status == 400, (path, resp.status)
+
+
+async def test_a_binary_study_file_path_is_refused_with_its_reason(client: Any, fresh_db: sqlite3.Connection,
+                                                                   tmp_path: Path) -> None:  # fmt: skip
+    csrf = await sign_in(client)
+    binary = tmp_path / "blob.toml"
+    binary.write_bytes(bytes(range(256)) * 4)
+    resp = await client.post("/studies", data={"path": str(binary)}, headers={"X-CSRF-Token": csrf})
+    assert resp.status == 400
+    assert "not a text file" in await resp.text()

@@ -112,3 +112,27 @@ def test_sigkill_mid_load_loses_no_acknowledged_event(server: Server) -> None:
             "SELECT count(*), count(DISTINCT session_id || '/' || seq) FROM events"
         ).fetchone()
     assert total == distinct == sum(len(d["events"]) for d in batches)  # type: ignore[arg-type]
+
+
+def test_a_dead_writer_process_is_a_503_not_a_500(server: Server) -> None:
+    import os
+    import signal
+
+    study = server.load_study(STUDY_DOC)
+    token = server.new_session(study, "P01", "A")
+    assert server.proc is not None
+    t = now_ms()
+    doc = {
+        "v": 1,
+        "session": token,
+        "page": "l1",
+        "sent": t,
+        "events": [{"seq": 0, "t": t, "type": "scroll", "depth": 5}],
+    }
+    assert server.request("POST", "/api/v1/collect", doc)[0] == 200
+    for pid in writer_children(server.proc.pid):
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    doc["events"][0]["seq"] = 1  # type: ignore[index]
+    status, body = server.request("POST", "/api/v1/collect", doc)
+    assert status == 503 and body["status"] == 503, body

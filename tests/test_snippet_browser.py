@@ -270,8 +270,10 @@ def test_a_scripted_visit_stores_exactly_the_expected_events(shop: Shop) -> None
     events = shop.wait(token, lambda ev: complete(ev, 7) and len(ev) >= len(EXPECTED_B))
     assert actions(events) == EXPECTED_B
     assert visit.errors == []
-    # Only the first URL carried the token: the session survived six page loads.
-    assert next(e.url or "" for e in events if e.type == "page").endswith(f"?uxlab={token}")
+    # Only the participant's link carried the token, and the collector keeps no URL with it:
+    # the first page is stored as the variant's root; the session survived six page loads.
+    assert next(e.url or "" for e in events if e.type == "page").endswith("/demo/B/")
+    assert not any(token in (e.url or "") for e in events)
     assert last["seq"] == max(e.seq for e in events if e.load == last["page"]) + 1
     # Every click sits inside the element clicked, in page and viewport coordinates.
     clicks = [e for e in events if e.type == "click"]

@@ -116,6 +116,7 @@ def test_strings_are_interned_once(fresh_db: sqlite3.Connection) -> None:
 
 
 def test_failed_transaction_forgets_fresh_interned_ids(fresh_db: sqlite3.Connection) -> None:
+    """A storage error (not a refused batch) rolls back the whole group, interned strings too."""
     session = store.new_session(fresh_db, "checkout-2026", "P01", "A")
     events = store.EventStore(fresh_db)
     t = now_ms()
@@ -123,20 +124,18 @@ def test_failed_transaction_forgets_fresh_interned_ids(fresh_db: sqlite3.Connect
         [{"seq": 0, "t": t, "type": "click", "x": 1, "y": 2, "sel": "#new", "interactive": True}],
         schema.Options(types=schema.PARTICIPANT_TYPES),
     )
-    ghost = store.SessionInfo(
-        999, "ghost", "checkout-2026", "P", "A", "", "open", (), frozenset({"x"}), False
-    )
-    bad = schema.validate_events(
-        [{"seq": 0, "t": t, "type": "task_start", "task": "x"}],
-        schema.Options(types=schema.MODERATOR_TYPES, tasks=frozenset({"x"})),
-    )
-    with pytest.raises(store.StoreError):
+    # A row no validation would let through: its data is a list, which SQLite cannot bind.
+    broken = [
+        (1, t, schema.CLICK, None, "#also-new", None, None, None, None, 1, 1.0, 1.0, None, [1])
+    ]
+    with pytest.raises(sqlite3.Error):
         events.write([
             (session, schema.SOURCE_SNIPPET, schema.Batch(session.token, "l1", t, good), t),
-            (ghost, schema.SOURCE_MODERATOR, schema.Batch("ghost", "c", t, bad), t),
+            (session, schema.SOURCE_SNIPPET, schema.Batch(session.token, "l2", t, broken), t),
         ])  # fmt: skip
     assert fresh_db.execute("SELECT count(*) FROM events").fetchone()[0] == 0
     assert fresh_db.execute("SELECT count(*) FROM targets").fetchone()[0] == 0
+    assert fresh_db.execute("SELECT count(*) FROM page_loads").fetchone()[0] == 0
     # The same batch alone now goes in, with a target id that exists.
     assert events.write(
         [(session, schema.SOURCE_SNIPPET, schema.Batch(session.token, "l1", t, good), t)]
@@ -145,3 +144,81 @@ def test_failed_transaction_forgets_fresh_interned_ids(fresh_db: sqlite3.Connect
         "SELECT g.selector FROM events e JOIN targets g ON g.id = e.target_id"
     ).fetchone()
     assert row == ("#new",)
+
+
+def test_someone_elses_sqlite_file_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TABLE notes (x)")
+    before = path.read_bytes()
+    with pytest.raises(store.StoreError, match="not a uxlab database"):
+        store.open_db(path)
+    assert path.read_bytes() == before
+
+
+def test_a_refused_batch_leaves_the_rest_of_the_group_stored(fresh_db: sqlite3.Connection) -> None:
+    session = store.new_session(fresh_db, "checkout-2026", "P01", "A")
+    events = store.EventStore(fresh_db)
+    t = now_ms()
+    click = schema.validate_events(
+        [
+            {
+                "seq": 0,
+                "t": t,
+                "type": "click",
+                "x": 1,
+                "y": 2,
+                "sel": "#first",
+                "label": "First",
+                "interactive": True,
+            }
+        ],
+        schema.Options(types=schema.PARTICIPANT_TYPES),
+    )
+    # A task the study no longer has (removed while the session was cached).
+    stale = schema.validate_events(
+        [{"seq": 0, "t": t, "type": "click", "x": 1, "y": 2, "sel": "#lost", "interactive": True},
+         {"seq": 1, "t": t, "type": "task_start", "task": "gone"}],
+        schema.Options(types=schema.EVENT_TYPES, tasks=frozenset({"gone"})),
+    )  # fmt: skip
+    later = schema.validate_events(
+        [
+            {
+                "seq": 0,
+                "t": t,
+                "type": "click",
+                "x": 1,
+                "y": 2,
+                "sel": "#second",
+                "interactive": True,
+            }
+        ],
+        schema.Options(types=schema.PARTICIPANT_TYPES),
+    )
+    results = events.write([
+        (session, schema.SOURCE_SNIPPET, schema.Batch(session.token, "l1", t, click), t),
+        (session, schema.SOURCE_MODERATOR, schema.Batch(session.token, "c1", t, stale), t),
+        (session, schema.SOURCE_SNIPPET, schema.Batch(session.token, "l2", t, later), t),
+    ])  # fmt: skip
+    assert results[0] == (1, 0) and results[2] == (1, 0)
+    assert isinstance(results[1], store.StoreError)
+    selectors = [s for (s,) in fresh_db.execute(
+        "SELECT g.selector FROM events e JOIN targets g ON g.id = e.target_id ORDER BY e.id")]  # fmt: skip
+    assert selectors == ["#first", "#second"]
+    assert (
+        fresh_db.execute("SELECT count(*) FROM targets WHERE selector = '#lost'").fetchone()[0] == 0
+    )
+    assert fresh_db.execute("SELECT count(*) FROM page_loads WHERE key = 'c1'").fetchone()[0] == 0
+    # The writer's caches forgot what was rolled back: the same strings go in again, with ids that exist.
+    again = schema.validate_events(
+        [{"seq": 5, "t": t, "type": "click", "x": 1, "y": 2, "sel": "#lost", "interactive": True}],
+        schema.Options(types=schema.PARTICIPANT_TYPES),
+    )
+    assert events.write(
+        [(session, schema.SOURCE_SNIPPET, schema.Batch(session.token, "c1", t, again), t)]
+    ) == [(1, 0)]
+    row = fresh_db.execute(
+        "SELECT g.selector, l.key FROM events e JOIN targets g ON g.id = e.target_id"
+        " JOIN page_loads l ON l.id = e.load_id WHERE e.seq = 5"
+    ).fetchone()
+    assert row == ("#lost", "c1")
