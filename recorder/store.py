@@ -441,11 +441,11 @@ class Interner:
         self.ids[text] = ident
         return ident
 
-    def forget_fresh(self, mark: int = 0) -> None:
-        """After a rollback: ids handed out since ``mark`` no longer exist."""
-        for text in self.fresh[mark:]:
+    def forget_fresh(self) -> None:
+        """After a rollback: ids handed out in the transaction no longer exist."""
+        for text in self.fresh:
             self.ids.pop(text, None)
-        del self.fresh[mark:]
+        self.fresh.clear()
 
 
 class SessionRef(Protocol):
@@ -476,10 +476,10 @@ class EventStore:
 
         Each item is ``(session, source, batch, received)``, ``received`` being the
         server's epoch milliseconds when the batch arrived. A batch the store must
-        refuse (a task removed from the study meanwhile) is rolled back alone, to
-        its savepoint, and its place in the result holds the :class:`StoreError`;
-        the other batches of the group are stored. Any other error rolls back
-        the whole group and is raised.
+        refuse (a task removed from the study meanwhile) is refused alone: its
+        place in the result holds the :class:`StoreError` and the other batches
+        of the group are stored. Any other error rolls back the whole group and
+        is raised.
         """
         conn = self.conn
         results: list[tuple[int, int] | StoreError] = []
@@ -487,17 +487,15 @@ class EventStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for session, source, batch, received in batches:
-                marks = [len(i.fresh) for i in interners]
-                conn.execute("SAVEPOINT batch")
                 try:
-                    results.append(self._write_batch(session, source, batch, received))
+                    # Tasks are checked before anything of the batch is written, so a
+                    # refused batch leaves nothing behind to roll back.
+                    for task in {row[6] for row in batch.rows if row[6] is not None}:
+                        self._task(session.study_id, task)
                 except StoreError as exc:
-                    conn.execute("ROLLBACK TO batch")
-                    for interner, mark in zip(interners, marks, strict=True):
-                        interner.forget_fresh(mark)
-                    self.loads.clear()  # page loads and offsets are read again from the database
                     results.append(exc)
-                conn.execute("RELEASE batch")
+                    continue
+                results.append(self._write_batch(session, source, batch, received))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
