@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import hmac
-import importlib.util
 import logging
 import signal
 import sqlite3
@@ -375,13 +374,6 @@ async def snippet(request: web.Request) -> web.Response:
                         headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})  # fmt: skip
 
 
-async def index(request: web.Request) -> web.Response:
-    """Until the console lands: where to go from here."""
-    return web.Response(
-        text="uxlab is running. Snippet: /uxlab.js - demo: /demo/A/ - health: /healthz\n"
-    )
-
-
 # -- application -----------------------------------------------------------------------------
 
 
@@ -417,14 +409,10 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/v1/studies/{study}", get_study)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/uxlab.js", snippet)
-    for module in ("recorder.demo", "recorder.console"):
-        # Parts that are still being built register themselves once they exist.
-        if importlib.util.find_spec(module) is not None:
-            part = importlib.import_module(module)
-            if hasattr(part, "add_routes"):
-                part.add_routes(app)
-    if not any(r.resource is not None and r.resource.canonical == "/" for r in app.router.routes()):
-        app.router.add_get("/", index)
+    from recorder import console, demo  # both import this module: imported once it is loaded
+
+    demo.add_routes(app)
+    console.add_routes(app)  # "/" is the console's studies page
     return app
 
 

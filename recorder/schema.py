@@ -176,6 +176,7 @@ COORD = 1e7  # pixels: generous, but finite
 
 
 TOKEN_PARAM = "uxlab"  # the participant's link carries the session token in this query parameter
+TOKEN_MARK = f"{TOKEN_PARAM}="
 
 
 def without_token(url: str | None) -> str | None:
@@ -185,7 +186,7 @@ def without_token(url: str | None) -> str | None:
     it came, the token would reach observers, exports and reports, and anyone
     holding it could write events as that participant.
     """
-    if url is None or f"{TOKEN_PARAM}=" not in url:
+    if url is None or TOKEN_MARK not in url:
         return url
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != TOKEN_PARAM]

@@ -487,14 +487,15 @@ class EventStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for session, source, batch, received in batches:
-                try:
-                    # Tasks are checked before anything of the batch is written, so a
-                    # refused batch leaves nothing behind to roll back.
-                    for task in {row[6] for row in batch.rows if row[6] is not None}:
-                        self._task(session.study_id, task)
-                except StoreError as exc:
-                    results.append(exc)
-                    continue
+                if source == schema.SOURCE_MODERATOR:  # only the console's events name tasks
+                    try:
+                        # Tasks are checked before anything of the batch is written, so a
+                        # refused batch leaves nothing behind to roll back.
+                        for task in {row[6] for row in batch.rows if row[6] is not None}:
+                            self._task(session.study_id, task)
+                    except StoreError as exc:
+                        results.append(exc)
+                        continue
                 results.append(self._write_batch(session, source, batch, received))
             conn.execute("COMMIT")
         except BaseException:
