@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from analyzer.metrics import StudyResults, analyze
+from analyzer.metrics.analyze import StudyResults, analyze
 
 TERMINAL_ROWS = 200
 SHOWN = {

@@ -17,7 +17,9 @@ from typing import Any
 
 import orjson
 
-from recorder import schema
+from analyzer.metrics.analyze import analyze
+from recorder.storage import store
+from recorder.wire import schema
 
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "attempts": ("study", "variant", "participant", "session", "task", "outcome", "coded_by", "time_s",
@@ -217,9 +219,6 @@ def _ndjson(
 
 def export_command(args: Any) -> int:
     """``uxlab export STUDY --format F -o PATH``: analyze, then write every table and the raw events."""
-    from analyzer.metrics import analyze
-    from recorder import store
-
     db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
     if not Path(db).exists():
         raise store.StoreError(f"no database at {db}")

@@ -40,9 +40,10 @@ from urllib.parse import urlsplit
 import numpy as np
 import orjson
 
-from analyzer import kernels
-from recorder import schema, store
-from recorder.studyfile import Study
+from analyzer.kernels import jit as kernels
+from recorder.storage import store
+from recorder.wire import schema
+from recorder.wire.studyfile import Study
 
 CACHE_FORMAT = 2
 MAX_ANSWERS = 12  # answers packed into a float64 value, four bits each

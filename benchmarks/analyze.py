@@ -38,9 +38,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzer import config, kernels, load, metrics  # noqa: E402
-from recorder import schema, store  # noqa: E402
-from recorder.studyfile import parse_study  # noqa: E402
+from analyzer import config, load  # noqa: E402
+from analyzer.kernels import jit as kernels  # noqa: E402
+from analyzer.metrics import analyze as metrics  # noqa: E402
+from recorder.storage import store  # noqa: E402
+from recorder.wire import schema  # noqa: E402
+from recorder.wire.studyfile import parse_study  # noqa: E402
 
 BENCH_VERSION = "1"
 SIZES = {"small": 12_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
@@ -478,7 +481,7 @@ def measure(db: Path, with_pandas: bool) -> dict[str, Any]:
         row["pandas"], att = timed(lambda: pandas_attempts(data))
         same_attempts(seg, fig, att)
         row["ratio"] = row["pandas"] / kernel
-    importlib.import_module("analyzer.tables")  # its import (scipy) is not analysis time
+    importlib.import_module("analyzer.metrics.tables")  # its import (scipy) is not analysis time
     row["analyze"], _ = timed(lambda: all_tables(db), repeat=2)
     row["stats"] = min(stats_seconds(db) for _ in range(2))
     row["cli"] = cli_seconds(db)

@@ -32,8 +32,9 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recorder import schema, store  # noqa: E402
-from recorder.studyfile import parse_study  # noqa: E402
+from recorder.storage import store  # noqa: E402
+from recorder.wire import schema  # noqa: E402
+from recorder.wire.studyfile import parse_study  # noqa: E402
 
 ADMIN = "bench-admin-token"
 STUDY = {

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SNIPPET = ROOT / "recorder" / "static" / "uxlab.js"
+SNIPPET = ROOT / "recorder" / "collector" / "static" / "uxlab.js"
 CHROMIUM = os.environ.get("UXLAB_CHROMIUM", "/usr/bin/chromium")
 ORIGIN = "http://bench.uxlab.test"
 
@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     raw = SNIPPET.read_bytes()
     print(
-        f"recorder/static/uxlab.js: {len(raw)} bytes raw, {len(gzip.compress(raw, 9))} bytes gzip"
+        f"recorder/collector/static/uxlab.js: {len(raw)} bytes raw, {len(gzip.compress(raw, 9))} bytes gzip"
     )
 
     from playwright.sync_api import sync_playwright

@@ -1,4 +1,4 @@
-// Build the snippet: js_snippet/src -> recorder/static/uxlab.js, one minified IIFE.
+// Build the snippet: js_snippet/src -> recorder/collector/static/uxlab.js, one minified IIFE.
 // The output depends only on the sources and the pinned esbuild: the same input gives the
 // same bytes (tests/test_snippet_build.py checks that the shipped file is a fresh build).
 import { build } from 'esbuild'
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const outfile = process.argv[2] || join(here, '..', 'recorder', 'static', 'uxlab.js')
+const outfile = process.argv[2] || join(here, '..', 'recorder', 'collector', 'static', 'uxlab.js')
 
 await build({
   entryPoints: [join(here, 'src', 'index.js')],

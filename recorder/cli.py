@@ -10,11 +10,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from recorder import store
+from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.settings import SETTINGS, Settings
-from recorder.studyfile import StudyError, read_study
-
-EXAMPLE_STUDY = Path(__file__).parent / "demo" / "study.toml"
+from recorder.storage import store
+from recorder.wire.schema import participant_link
+from recorder.wire.studyfile import StudyError, read_study
 
 
 class UsageError(Exception):
@@ -39,7 +39,7 @@ def _open(args: argparse.Namespace) -> sqlite3.Connection:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from recorder.app import run
+    from recorder.server import run
 
     settings = Settings.from_env(db=args.db, host=args.host, port=args.port,
                                  access_log=True if args.access_log else None)  # fmt: skip
@@ -80,12 +80,6 @@ def cmd_study_example(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}: load it with uxlab study create {args.output}")
     return 0
-
-
-def participant_link(variant_url: str, token: str) -> str:
-    """The participant's link: the variant's URL with the session token."""
-    joiner = "&" if "?" in variant_url else "?"
-    return f"{variant_url}{joiner}uxlab={token}"
 
 
 def cmd_session_new(args: argparse.Namespace) -> int:
@@ -234,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("study")
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
     _db_arg(p)
-    p.set_defaults(func=_lazy("analyzer.report", "report_command"))
+    p.set_defaults(func=_lazy("analyzer.report.render", "report_command"))
 
     p = sub.add_parser("export", help="export every table and the raw events",
                        epilog="example: uxlab export demo-shop --format xlsx -o demo.xlsx")  # fmt: skip

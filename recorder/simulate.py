@@ -27,7 +27,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from recorder.studyfile import Study, Task, parse_study
+from recorder.storage import store
+from recorder.wire.studyfile import Study, Task, parse_study
 
 BATCH_EVENTS = 50
 CONCURRENCY = 8
@@ -384,8 +385,6 @@ def _admin_token(args: argparse.Namespace) -> str:
     token = os.environ.get("UXLAB_ADMIN_TOKEN")
     if token:
         return token
-    from recorder import store
-
     db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
     if os.path.exists(db):
         conn = store.connect(db, readonly=True)

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from recorder import store
 from recorder.settings import Settings
-from recorder.studyfile import parse_study
+from recorder.storage import store
+from recorder.wire.studyfile import parse_study
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_STUDY = ROOT / "recorder" / "demo" / "study.toml"
@@ -70,7 +70,7 @@ def fresh_db(db_path: Path) -> Iterator[sqlite3.Connection]:
 @pytest.fixture
 async def client(fresh_db: sqlite3.Connection, db_path: Path, aiohttp_client: Any) -> Any:
     """An aiohttp test client on the collector over a real socket and a real SQLite file."""
-    from recorder.app import create_app
+    from recorder.server import create_app
 
     settings = Settings(db=str(db_path), admin_token="test-admin-token", max_body=64 * 1024)
     return await aiohttp_client(create_app(settings))

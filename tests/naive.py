@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer import kernels as K
 from analyzer.config import DEFAULT_THRESHOLDS, Thresholds
-from recorder import schema, store
-from recorder.studyfile import parse_study
+from analyzer.kernels import jit as K
+from recorder.storage import store
+from recorder.wire import schema
+from recorder.wire.studyfile import parse_study
 
 # -- twins -----------------------------------------------------------------------------------
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from recorder import schema, store
 from recorder.simulate import SimSession, generate
-from recorder.studyfile import Study, parse_study
+from recorder.storage import store
+from recorder.wire import schema
+from recorder.wire.studyfile import Study, parse_study
 
 
 def write_sessions(conn: sqlite3.Connection, study: Study, sessions: list[SimSession]) -> None:

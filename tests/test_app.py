@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
-from recorder import schema, store
+from recorder.storage import store
+from recorder.wire import schema
 from tests.conftest import now_ms
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -166,7 +167,7 @@ async def test_body_over_limit_is_413(client: Any, token: str, db_path: Path) ->
 
 
 async def test_full_queue_is_429_with_retry_after(client: Any, token: str, db_path: Path) -> None:
-    from recorder.app import WRITER_KEY
+    from recorder.web import WRITER_KEY
 
     client.server.app[WRITER_KEY].queue_events = 10
     resp = await client.post("/api/v1/collect", data=orjson.dumps(batch(token, clicks(11))))
@@ -370,7 +371,7 @@ async def test_snippet_and_health(client: Any) -> None:
 async def test_live_feed_gets_committed_events(
     client: Any, token: str, fresh_db: sqlite3.Connection
 ) -> None:
-    from recorder.app import LIVE_KEY
+    from recorder.web import LIVE_KEY
 
     session = store.find_session(fresh_db, token)
     assert session is not None
@@ -391,7 +392,7 @@ async def test_in_thread_writer_stores_the_same(
     fresh_db: sqlite3.Connection, db_path: Path, aiohttp_client: Any
 ) -> None:
     """``writer_process = False`` (one core): the same answers, the same rows."""
-    from recorder.app import create_app
+    from recorder.server import create_app
     from recorder.settings import Settings
 
     token = store.new_session(fresh_db, "checkout-2026", "P01", "A").token

@@ -1,11 +1,11 @@
-"""Tests of analyzer.attempt_columns: attempt rows read once into columns and grouped."""
+"""Tests of analyzer.metrics.attempts: attempt rows read once into columns and grouped."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from analyzer.attempt_columns import (
+from analyzer.metrics.attempts import (
     AttemptColumns,
     Cell,
     Numbers,

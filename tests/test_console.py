@@ -18,8 +18,10 @@ import aiohttp
 import orjson
 import pytest
 
-from recorder import console, console_auth, store
-from recorder.studyfile import parse_study
+from recorder import auth as console_auth
+from recorder.console import pages as console
+from recorder.storage import store
+from recorder.wire.studyfile import parse_study
 from tests.conftest import STUDY_DOC, now_ms
 
 STUDY = "checkout-2026"

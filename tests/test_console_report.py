@@ -6,9 +6,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from analyzer.metrics import analyze
-from analyzer.report import render_report
-from recorder import store
+from analyzer.metrics.analyze import analyze
+from analyzer.report.render import render_report
+from recorder.storage import store
 from tests.conftest import STUDY_DOC
 from tests.simdata import write_sessions
 from tests.test_console import observer_link, sign_in

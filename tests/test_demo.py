@@ -1,4 +1,4 @@
-"""The demo shop (recorder/demo.py) and its study file (recorder/demo/study.toml)."""
+"""The demo shop (recorder/demo/shop.py) and its study file (recorder/demo/study.toml)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import web
 
-from recorder import demo
-from recorder.studyfile import read_study
+from recorder.demo import shop as demo
+from recorder.wire.studyfile import read_study
 
-STUDY_FILE = Path(demo.__file__).parent / "demo" / "study.toml"
+STUDY_FILE = Path(demo.__file__).parent / "study.toml"
 PAGES = [
     "/",
     "/shoes",
@@ -178,5 +178,5 @@ def test_the_study_file_matches_the_shop(shop: Shop) -> None:
         assert 'id="returns-days"' in returns
     assert tasks["find-returns"].success == {"click": "#returns-days"}
     assert tasks["checkout"].success == {"event": "order-placed"}
-    shop_js = (Path(demo.__file__).parent / "demo" / "assets" / "shop.js").read_text()
+    shop_js = (Path(demo.__file__).parent / "assets" / "shop.js").read_text()
     assert "uxlab.track('order-placed'" in shop_js

@@ -1,11 +1,12 @@
-"""Tests of analyzer.kernel_types: the kernels' named structures and input checks."""
+"""Tests of analyzer.kernels.structures: the kernels' named structures and input checks."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from analyzer import kernel_types, kernels
+from analyzer.kernels import jit as kernels
+from analyzer.kernels import structures as kernel_types
 
 
 @pytest.mark.parametrize(

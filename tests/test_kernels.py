@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer import kernels as K
 from analyzer.config import DEFAULT_THRESHOLDS, Thresholds
-from recorder import schema
+from analyzer.kernels import jit as K
+from recorder.wire import schema
 from tests import naive
 
 # -- building events by hand -------------------------------------------------------------------

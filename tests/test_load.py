@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer import load
-from recorder import schema, store
+from recorder.storage import store
+from recorder.wire import schema
 from tests.naive import Recorder
 
 STUDY: dict[str, Any] = {

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from analyzer import kernels, metrics
 from analyzer.commands import analyze_command
 from analyzer.config import DEFAULT_THRESHOLDS
+from analyzer.kernels import jit as kernels
 from analyzer.load import load_study_data
+from analyzer.metrics import analyze as metrics
 from recorder.cli import build_parser, main
 from tests.naive import Recorder
 
@@ -234,7 +235,7 @@ def test_statistics_tables_and_their_plain_stand_ins(
     assert [p["session"] for p in results.participants] == [1, 2]
     real_find_spec = metrics.importlib.util.find_spec
     monkeypatch.setattr(metrics.importlib.util, "find_spec",
-                        lambda name: None if name == "analyzer.tables" else real_find_spec(name))  # fmt: skip
+                        lambda name: None if name == "analyzer.metrics.tables" else real_find_spec(name))  # fmt: skip
     plain = metrics.analyze(shop_db, "shop")
     assert list(plain.tasks[0]) == list(metrics.TASK_COLUMNS)
     assert plain.tasks[0]["success_rate"] == 1.0 and plain.tasks[0]["misclick_rate"] == 0.8

@@ -1,4 +1,4 @@
-"""Tests of analyzer.questionnaires: SUS (score, grade, percentile), UMUX-Lite, NPS."""
+"""Tests of analyzer.stats.questionnaires: SUS (score, grade, percentile), UMUX-Lite, NPS."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from analyzer import questionnaires
+from analyzer.stats import questionnaires
 
 # Brooke 1996 scoring rule, copied from shared/reference/statistics.json
 SUS_REFERENCE = [

@@ -1,4 +1,4 @@
-"""Tests of analyzer.readings: the plain-language reading and caution of a comparison."""
+"""Tests of analyzer.stats.readings: the plain-language reading and caution of a comparison."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analyzer import readings, stats
-from analyzer.stats import Comparison, TimeComparison
+from analyzer.stats import compare as stats
+from analyzer.stats import readings
+from analyzer.stats.compare import Comparison, TimeComparison
 
 # -------------------------------------------------------------- readings
 

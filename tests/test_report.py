@@ -23,11 +23,12 @@ from typing import Any
 
 import pytest
 
-from analyzer.metrics import analyze
-from analyzer.report import SECTIONS, render_report
-from recorder import schema, store
+from analyzer.metrics.analyze import analyze
+from analyzer.report.render import SECTIONS, render_report
 from recorder.simulate import generate
-from recorder.studyfile import parse_study
+from recorder.storage import store
+from recorder.wire import schema
+from recorder.wire.studyfile import parse_study
 from tests.conftest import STUDY_DOC, Server, uxlab_cmd
 
 pytestmark = pytest.mark.browser

@@ -6,9 +6,9 @@ import sqlite3
 import statistics
 import subprocess
 
-from recorder import schema
 from recorder.simulate import generate
-from recorder.studyfile import parse_study
+from recorder.wire import schema
+from recorder.wire.studyfile import parse_study
 from tests.conftest import STUDY_DOC, Server, uxlab_cmd
 
 STUDY = parse_study(STUDY_DOC)

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPET = ROOT / "js_snippet"
-SHIPPED = ROOT / "recorder" / "static" / "uxlab.js"
+SHIPPED = ROOT / "recorder" / "collector" / "static" / "uxlab.js"
 GZIP_BUDGET = 5 * 1024  # bytes; DESIGN: at most 5 KB gzip
 
 
@@ -51,7 +51,7 @@ def test_the_build_is_reproducible(build) -> None:  # type: ignore[no-untyped-de
 
 def test_the_shipped_snippet_is_a_fresh_build_of_the_sources(build) -> None:  # type: ignore[no-untyped-def]
     assert SHIPPED.read_bytes() == build("fresh.js"), (
-        "recorder/static/uxlab.js is stale: run `npm run build` inside js_snippet and commit it"
+        "recorder/collector/static/uxlab.js is stale: run `npm run build` inside js_snippet and commit it"
     )
 
 

@@ -1,4 +1,4 @@
-"""Tests of analyzer.stats: published reference values, edge cases, scipy twins, properties."""
+"""Tests of analyzer.stats.compare: published reference values, edge cases, scipy twins, properties."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from analyzer import stats
+from analyzer.stats import compare as stats
 
 # Published worked examples, copied from shared/reference/statistics.json so the
 # project's tests stand alone. Tolerances: 0.001 on proportions and scores,
@@ -473,7 +473,7 @@ def test_a_real_difference_is_found():
 def test_fisher_exact_equals_scipy_on_every_small_table() -> None:
     from scipy import stats as scipy_stats
 
-    from analyzer.exact_tests import fisher_exact
+    from analyzer.stats.exact import fisher_exact
 
     for n_a in range(0, 9):
         for n_b in range(1, 9):
@@ -492,7 +492,7 @@ def test_fisher_exact_equals_scipy_on_every_small_table() -> None:
 def test_binomial_half_equals_scipy_binomtest() -> None:
     from scipy import stats as scipy_stats
 
-    from analyzer.exact_tests import binomial_test_half
+    from analyzer.stats.exact import binomial_test_half
 
     for n in range(0, 41):
         for k in range(n + 1):

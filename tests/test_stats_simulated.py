@@ -2,7 +2,7 @@
 
 The data go the whole way: simulated sessions written by the collector's
 store into a real SQLite file, analyzed by the numba kernels, compared by
-analyzer.stats.
+analyzer.stats.compare.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.metrics import analyze
-from recorder import store
+from analyzer.metrics.analyze import analyze
+from recorder.storage import store
 from tests.conftest import STUDY_DOC
 from tests.simdata import simulated_study
 

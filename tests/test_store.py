@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from recorder import schema, store
-from recorder.studyfile import parse_study
+from recorder.storage import store
+from recorder.wire import schema
+from recorder.wire.studyfile import parse_study
 from tests.conftest import STUDY_DOC, now_ms
 
 

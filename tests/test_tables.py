@@ -1,4 +1,4 @@
-"""Tests of analyzer.tables: the tasks, participants and comparisons tables of DESIGN.md."""
+"""Tests of analyzer.metrics.tables: the tasks, participants and comparisons tables of DESIGN.md."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from analyzer import questionnaires, stats, tables
+from analyzer.metrics import tables
+from analyzer.stats import compare as stats
+from analyzer.stats import questionnaires
 
 _SESSION_IDS: dict[tuple[str, str], int] = {}
 

@@ -1,0 +1,1 @@
+"""Numba kernels over flat event arrays, and the structures they return."""

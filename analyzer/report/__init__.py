@@ -1,0 +1,1 @@
+"""The self-contained HTML report: view models (sections, figures, pages), SVG charts, template."""

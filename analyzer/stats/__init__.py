@@ -1,0 +1,1 @@
+"""Small-sample statistics: intervals, comparisons, exact tests, questionnaires, readings in words."""

@@ -1,0 +1,1 @@
+"""The collector's HTTP API: the snippet's batches, the moderator's events and sessions."""

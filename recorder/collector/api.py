@@ -1,0 +1,185 @@
+"""The collector's HTTP API: the snippet's batches, the moderator's events and sessions.
+
+Handlers validate, hand batches to the single :class:`~recorder.storage.writer.Writer`
+and answer after commit. Errors are :class:`~recorder.web.ApiError` (or aiohttp's own
+HTTP exceptions), turned into one JSON shape by the server's error middleware.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from recorder.auth import require_moderator
+from recorder.storage import store
+from recorder.storage.writer import Busy
+from recorder.web import SESSIONS_KEY, SNIPPET_KEY, WRITER_KEY, ApiError, in_thread, json_response
+from recorder.wire import schema
+from recorder.wire.schema import participant_link
+from recorder.wire.studyfile import study_json
+
+log = logging.getLogger("uxlab")
+STATIC = Path(__file__).parent / "static"
+
+
+def add_cors(request: web.Request, response: web.StreamResponse) -> None:
+    """Let a study's pages read the collector's answers (errors included)."""
+    origin = request.headers.get("Origin")
+    if origin and (
+        origin == _own_origin(request) or origin in request.app[SESSIONS_KEY].all_origins()
+    ):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+        response.headers["Vary"] = "Origin"
+
+
+def _own_origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+async def _read_batch(request: web.Request) -> dict[str, Any]:
+    # Any Content-Type is read as JSON: the snippet sends text/plain (no CORS
+    # preflight), the console application/json, curl form-encoded by default.
+    body = await request.read()
+    if not body:
+        raise schema.BadInput("body: empty")
+    return schema.parse_body(body)
+
+
+async def collect(request: web.Request) -> web.Response:
+    """``POST /api/v1/collect``: a batch of the snippet's events."""
+    received = time.time() * 1000.0
+    doc = await _read_batch(request)
+    token, page, sent, events = schema.batch_header(doc, needs_session=True)
+    assert token is not None
+    entry = request.app[SESSIONS_KEY].get(token)
+    origin = request.headers.get("Origin")
+    if origin and origin not in entry.info.origins and origin != _own_origin(request):
+        raise ApiError(403, f"Origin: {origin} may not send events to this study")
+    rows = schema.validate_events(events, entry.options)
+    del doc, events
+    return await _store(
+        request, entry.info, schema.SOURCE_SNIPPET, schema.Batch(token, page, sent, rows), received
+    )
+
+
+async def _store(request: web.Request, info: store.SessionInfo, source: int, batch: schema.Batch,
+                 received: float) -> web.Response:  # fmt: skip
+    writer = request.app[WRITER_KEY]
+    try:
+        future = writer.submit(info, source, batch, received)
+    except Busy:
+        raise ApiError(429, "collector busy: retry later", {"Retry-After": "1"}) from None
+    del batch
+    try:
+        accepted, duplicates = await future
+    except store.StoreError as exc:
+        raise ApiError(400, str(exc)) from None
+    except sqlite3.Error as exc:
+        log.error("storage failed: %s", exc)
+        raise ApiError(503, "storage unavailable: retry later", {"Retry-After": "2"}) from None
+    return json_response({"accepted": accepted, "duplicates": duplicates})
+
+
+async def preflight(request: web.Request) -> web.Response:
+    """CORS preflight for ``/api/v1/collect`` (JSON bodies need one; text/plain does not)."""
+    origin = request.headers.get("Origin", "")
+    allowed = origin == _own_origin(request) or origin in request.app[SESSIONS_KEY].all_origins()
+    if not allowed:
+        raise ApiError(403, f"Origin: {origin or 'missing'} may not send events here")
+    return web.Response(status=204, headers={
+        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Max-Age": "86400",
+    })  # fmt: skip
+
+
+async def moderator_events(request: web.Request) -> web.Response:
+    """``POST /api/v1/sessions/{session}/events``: the console's coded events."""
+    received = time.time() * 1000.0
+    require_moderator(request)
+    token = request.match_info["session"]
+    sessions = request.app[SESSIONS_KEY]
+    entry = sessions.get(token, moderator=True)
+    doc = await _read_batch(request)
+    _, page, sent, events = schema.batch_header(doc, needs_session=False)
+    rows = schema.validate_events(events, entry.options)
+    return await _store(
+        request,
+        entry.info,
+        schema.SOURCE_MODERATOR,
+        schema.Batch(token, page, sent, rows),
+        received,
+    )
+
+
+async def create_session(request: web.Request) -> web.Response:
+    """``POST /api/v1/studies/{study}/sessions`` {participant, variant}: open a session."""
+    require_moderator(request)
+    body = schema.parse_body(await request.read())
+    participant, variant = body.get("participant"), body.get("variant")
+    if not isinstance(participant, str) or not participant:
+        raise schema.BadInput("participant: required, e.g. P07")
+    if not isinstance(variant, str) or not variant:
+        raise schema.BadInput("variant: required")
+    study = request.match_info["study"]
+    info = await in_thread(request, lambda c: store.new_session(c, study, participant, variant))
+    return json_response(_session_json(info), status=201)
+
+
+def _session_json(info: store.SessionInfo) -> dict[str, Any]:
+    return {
+        "session": info.id, "token": info.token, "study": info.study_id,
+        "participant": info.participant, "variant": info.variant, "status": info.status,
+        "link": participant_link(info.variant_url, info.token),
+    }  # fmt: skip
+
+
+async def close_session(request: web.Request) -> web.Response:
+    """``POST /api/v1/sessions/{session}/close``: the token writes nothing more."""
+    require_moderator(request)
+    token = request.match_info["session"]
+    try:
+        info = await in_thread(request, lambda c: store.close_session(c, token))
+    except ApiError as exc:
+        raise ApiError(401, exc.message) from None
+    request.app[SESSIONS_KEY].forget(token)
+    return json_response(_session_json(info))
+
+
+async def get_study(request: web.Request) -> web.Response:
+    """``GET /api/v1/studies/{study}``: the study as loaded (variants, tasks, questionnaires)."""
+    require_moderator(request)
+    study_id = request.match_info["study"]
+    study = await in_thread(request, lambda c: store.load_study(c, study_id))
+    return json_response(study_json(study))
+
+
+async def list_studies(request: web.Request) -> web.Response:
+    """``GET /api/v1/studies``: studies with their counts."""
+    require_moderator(request)
+    return json_response(await in_thread(request, store.list_studies))
+
+
+async def snippet(request: web.Request) -> web.Response:
+    """The built snippet, ``/uxlab.js``."""
+    return web.Response(body=request.app[SNIPPET_KEY], content_type="application/javascript",
+                        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})  # fmt: skip
+
+
+def add_routes(app: web.Application) -> None:
+    """The collector's routes, and the snippet at ``/uxlab.js``."""
+    app[SNIPPET_KEY] = (STATIC / "uxlab.js").read_bytes()
+    app.router.add_post("/api/v1/collect", collect)
+    app.router.add_route("OPTIONS", "/api/v1/collect", preflight)
+    app.router.add_post("/api/v1/sessions/{session}/events", moderator_events)
+    app.router.add_post("/api/v1/sessions/{session}/close", close_session)
+    app.router.add_post("/api/v1/studies/{study}/sessions", create_session)
+    app.router.add_get("/api/v1/studies", list_studies)
+    app.router.add_get("/api/v1/studies/{study}", get_study)
+    app.router.add_get("/uxlab.js", snippet)

@@ -1,0 +1,45 @@
+"""The console's report page: the same self-contained HTML as ``uxlab report``.
+
+The analyzer (numba, scipy) is imported only when a report is asked for, so
+``import recorder`` stays light.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from recorder.console.pages import html_page, viewer
+from recorder.storage import store
+from recorder.web import SETTINGS_KEY, in_thread
+
+
+def _render(db: str, study_id: str) -> str:
+    from analyzer.metrics.analyze import analyze
+    from analyzer.report.render import render_report
+
+    conn = store.connect(db, readonly=True)
+    try:
+        study = store.load_study(conn, study_id)
+    finally:
+        conn.close()
+    return render_report(analyze(db, study_id), study)
+
+
+@html_page
+async def report_page(request: web.Request) -> web.StreamResponse:
+    """``GET {base}/report``: the study's report, for the moderator and its observers."""
+    who = viewer(request)
+    db = request.app[SETTINGS_KEY].db
+    await in_thread(request, lambda c: store.load_study(c, who.study))  # 404 for an unknown study
+    html = await in_thread(request, lambda _c: _render(db, who.study))
+    # The report is self-contained: no scripts, styles inline, nothing fetched.
+    return web.Response(text=html, content_type="text/html", headers={
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    })  # fmt: skip
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the report page for the moderator and for observer links."""
+    for base in ("/studies/{study}", "/observe/{study}/{key}"):
+        app.router.add_get(base + "/report", report_page)

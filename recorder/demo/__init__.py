@@ -1,0 +1,1 @@
+"""The demo shop served at ``/demo/A/`` and ``/demo/B/``, and its study file."""

@@ -1,0 +1,155 @@
+"""The server: the application factory that wires the collector, the console and the demo,
+the error middleware, and ``uxlab serve``'s run loop."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from recorder import __version__
+from recorder.collector import api
+from recorder.console import pages, report
+from recorder.demo import shop
+from recorder.settings import Settings
+from recorder.storage import store
+from recorder.storage.live import Live
+from recorder.storage.writer import Writer
+from recorder.web import (
+    ADMIN_KEY,
+    LIVE_KEY,
+    SESSIONS_KEY,
+    SETTINGS_KEY,
+    WRITER_KEY,
+    ApiError,
+    Handler,
+    Sessions,
+    error_response,
+    json_response,
+)
+from recorder.wire import schema
+
+log = logging.getLogger("uxlab")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every error into ``{"error", "status"}``; never a 500 for bad input."""
+    try:
+        response = await handler(request)
+    except ApiError as exc:
+        response = error_response(exc.status, exc.message, exc.headers)
+    except schema.BadInput as exc:
+        response = error_response(400, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = exc.reason
+        if exc.status == 413:
+            message = f"body: larger than {request.app[SETTINGS_KEY].max_body} bytes"
+        response = error_response(
+            exc.status, message, {k: v for k, v in exc.headers.items() if k == "Allow"}
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        response = error_response(500, "internal error; see the server log")
+    if request.path == "/api/v1/collect":
+        api.add_cors(request, response)
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and the writer's queue depth."""
+    writer = request.app[WRITER_KEY]
+    return json_response({"status": "ok", "version": __version__, "pending_events": writer.pending,
+                          "commits": writer.commits})  # fmt: skip
+
+
+# -- application -----------------------------------------------------------------------------
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    live = Live()
+    writer = Writer(settings.db, settings.queue_events, live, process=settings.writer_process)
+    await asyncio.get_running_loop().run_in_executor(None, writer.start, asyncio.get_running_loop())
+    reader = store.connect(settings.db)
+    app[WRITER_KEY] = writer
+    app[LIVE_KEY] = live
+    app[SESSIONS_KEY] = Sessions(reader)
+    app[ADMIN_KEY] = store.admin_token(reader, settings.admin_token)
+    try:
+        yield
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, writer.stop)
+        reader.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the collector application for ``settings``."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body)
+    app[SETTINGS_KEY] = settings
+    app.cleanup_ctx.append(_resources)
+    app.router.add_get("/healthz", healthz)
+    api.add_routes(app)
+    shop.add_routes(app)
+    pages.add_routes(app)  # "/" is the console's studies page
+    report.add_routes(app)
+    return app
+
+
+def run(settings: Settings) -> int:
+    """``uxlab serve``: run until interrupted."""
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # The request path makes many short-lived dicts and tuples: collect the young
+    # generation less often, and keep start-up objects out of full collections.
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+    conn = store.open_db(settings.db)  # migrate (or fail with one line) before listening
+    token = store.admin_token(conn, settings.admin_token)
+    conn.close()
+    return asyncio.run(_serve(settings, token))
+
+
+async def _serve(settings: Settings, token: str) -> int:
+    runner = web.AppRunner(create_app(settings), access_log=log if settings.access_log else None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise OSError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+    port = runner.addresses[0][1]
+    settings.port = port
+    base = settings.base_url
+    print(f"uxlab {__version__} serving on {base} (database {settings.db})", flush=True)
+    where = "UXLAB_ADMIN_TOKEN" if settings.admin_token else "the database"
+    print(f"moderator login: {base}/login?token={token}  (token from {where})", flush=True)
+    print(f'snippet: <script src="{base}/uxlab.js" async></script>', flush=True)
+    sys.stdout.flush()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("uxlab: stopping; committing what is queued", flush=True)
+        await runner.cleanup()
+    return 0
