@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from recorder.auth import require_moderator
+from recorder.collector import openapi
 from recorder.storage import store
 from recorder.storage.writer import Busy
 from recorder.web import SESSIONS_KEY, SNIPPET_KEY, WRITER_KEY, ApiError, in_thread, json_response
@@ -172,6 +173,11 @@ async def snippet(request: web.Request) -> web.Response:
                         headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})  # fmt: skip
 
 
+async def openapi_json(request: web.Request) -> web.Response:
+    """``GET /api/v1/openapi.json``: the API described (public: it holds no secret)."""
+    return json_response(openapi.document())
+
+
 def add_routes(app: web.Application) -> None:
     """The collector's routes, and the snippet at ``/uxlab.js``."""
     app[SNIPPET_KEY] = (STATIC / "uxlab.js").read_bytes()
@@ -183,3 +189,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/studies", list_studies)
     app.router.add_get("/api/v1/studies/{study}", get_study)
     app.router.add_get("/uxlab.js", snippet)
+    app.router.add_get("/api/v1/openapi.json", openapi_json)
