@@ -380,7 +380,8 @@ async def snippet(request: web.Request) -> web.Response:
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     live = Live()
-    writer = Writer(settings.db, settings.queue_events, live, process=settings.writer_process)
+    writer = Writer(settings.db, settings.queue_events, live, process=settings.writer_process,
+                    max_page_count=settings.max_page_count)  # fmt: skip
     await asyncio.get_running_loop().run_in_executor(None, writer.start, asyncio.get_running_loop())
     reader = store.connect(settings.db)
     app[WRITER_KEY] = writer

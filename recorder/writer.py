@@ -48,8 +48,9 @@ class Writer:
     """Owns the one write connection, in a thread or in a writer process."""
 
     def __init__(self, db_path: str | Path, queue_events: int, live: Live | None = None,
-                 process: bool = True) -> None:  # fmt: skip
+                 process: bool = True, max_page_count: int = 0) -> None:  # fmt: skip
         self.db_path = str(db_path)
+        self.max_page_count = max_page_count
         self.queue_events = queue_events
         self.live = live
         self.process = process
@@ -109,7 +110,8 @@ class Writer:
 
     def _run(self) -> None:
         try:
-            target = _ProcessTarget(self.db_path) if self.process else _ThreadTarget(self.db_path)
+            kind = _ProcessTarget if self.process else _ThreadTarget
+            target = kind(self.db_path, self.max_page_count)
         except BaseException as exc:
             self._failed = exc
             self._ready.set()
@@ -144,8 +146,8 @@ class Writer:
 class _ThreadTarget:
     """The event store in this process."""
 
-    def __init__(self, db_path: str) -> None:
-        self.conn = store.open_db(db_path)
+    def __init__(self, db_path: str, max_page_count: int = 0) -> None:
+        self.conn = open_writer_db(db_path, max_page_count)
         self.events = store.EventStore(self.conn)
 
     def write(self, items: list[tuple[Any, ...]]) -> list[Any]:
@@ -158,11 +160,11 @@ class _ThreadTarget:
 class _ProcessTarget:
     """The event store in a writer process, reached over a pipe."""
 
-    def __init__(self, db_path: str) -> None:
+    def __init__(self, db_path: str, max_page_count: int = 0) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipe, child = context.Pipe()
-        self.proc = context.Process(target=writer_process, args=(db_path, child), name="uxlab-writer",
-                                    daemon=True)  # fmt: skip
+        self.proc = context.Process(target=writer_process, args=(db_path, child, max_page_count),
+                                    name="uxlab-writer", daemon=True)  # fmt: skip
         self.proc.start()
         child.close()
         answer = orjson.loads(self.pipe.recv_bytes())
@@ -200,11 +202,19 @@ class _Session:
     study_id: str
 
 
-def writer_process(db_path: str, pipe: Connection) -> None:
+def open_writer_db(db_path: str, max_page_count: int = 0) -> sqlite3.Connection:
+    """The writer's connection; ``max_page_count`` (fault tests only) makes the disk full early."""
+    conn = store.open_db(db_path)
+    if max_page_count:
+        conn.execute(f"PRAGMA max_page_count = {int(max_page_count)}")
+    return conn
+
+
+def writer_process(db_path: str, pipe: Connection, max_page_count: int = 0) -> None:
     """The writer process: read groups of batches from the pipe, commit each, answer."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which closes the pipe
     try:
-        conn = store.open_db(db_path)
+        conn = open_writer_db(db_path, max_page_count)
     except BaseException as exc:
         pipe.send_bytes(orjson.dumps({"error": str(exc), "kind": "store"}))
         return
