@@ -214,8 +214,7 @@ async def _store(request: web.Request, info: store.SessionInfo, source: int, bat
         accepted, duplicates = await future
     except store.StoreError as exc:
         raise ApiError(400, str(exc)) from None
-    except sqlite3.Error as exc:
-        log.error("storage failed: %s", exc)
+    except sqlite3.Error:  # logged by the writer, once per incident
         raise ApiError(503, "storage unavailable: retry later", {"Retry-After": "2"}) from None
     return json_response({"accepted": accepted, "duplicates": duplicates})
 
@@ -365,7 +364,7 @@ async def healthz(request: web.Request) -> web.Response:
     """Liveness and the writer's queue depth."""
     writer = request.app[WRITER_KEY]
     return json_response({"status": "ok", "version": __version__, "pending_events": writer.pending,
-                          "commits": writer.commits})  # fmt: skip
+                          "commits": writer.commits, "writer_restarts": writer.restarts})  # fmt: skip
 
 
 async def snippet(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ selectors and labels are interned in their own tables.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
 import time
@@ -419,7 +420,6 @@ class Interner:
     def __init__(self, conn: sqlite3.Connection, table: str, column: str) -> None:
         self.conn, self.table, self.column = conn, table, column
         self.ids: dict[str, int] = {}
-        self.fresh: list[str] = []  # added in the open transaction
 
     def __call__(self, text: str | None) -> int | None:
         if text is None:
@@ -434,18 +434,21 @@ class Interner:
             ident = self.conn.execute(
                 f"INSERT INTO {self.table} ({self.column}) VALUES (?)", (text,)
             ).lastrowid
-            self.fresh.append(text)
         else:
             ident = row[0]
         assert ident is not None
         self.ids[text] = ident
         return ident
 
-    def forget_fresh(self) -> None:
-        """After a rollback: ids handed out in the transaction no longer exist."""
-        for text in self.fresh:
-            self.ids.pop(text, None)
-        self.fresh.clear()
+    def forget(self) -> None:
+        """After a failed transaction: read every id from the table again.
+
+        Only the ids handed out in the transaction are wrong, but whether
+        SQLite undid one statement or the whole transaction depends on where
+        it failed; starting afresh is right in every case and costs one
+        lookup per string after a rare event.
+        """
+        self.ids.clear()
 
 
 class SessionRef(Protocol):
@@ -483,7 +486,8 @@ class EventStore:
         """
         conn = self.conn
         results: list[tuple[int, int] | StoreError] = []
-        interners = (self.pages, self.targets, self.labels)
+        if conn.in_transaction:  # left open by a ROLLBACK that failed after an error
+            conn.execute("ROLLBACK")
         conn.execute("BEGIN IMMEDIATE")
         try:
             for session, source, batch, received in batches:
@@ -499,15 +503,22 @@ class EventStore:
                 results.append(self._write_batch(session, source, batch, received))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
-            for interner in interners:
-                interner.forget_fresh()
-            self.loads.clear()
-            self.tasks.clear()
+            self.forget()
+            # SQLite may have rolled the transaction back itself (a full disk does):
+            # a ROLLBACK then fails and would hide the real error.
+            # Should this ROLLBACK fail too, the next write finds the transaction open.
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
-        for interner in interners:
-            interner.fresh.clear()
         return results
+
+    def forget(self) -> None:
+        """After a failed transaction: drop every cached id (some name rows that were undone)."""
+        for interner in (self.pages, self.targets, self.labels):
+            interner.forget()
+        self.loads.clear()
+        self.tasks.clear()
 
     def _write_batch(self, session: SessionRef, source: int, batch: schema.Batch,
                      received: float) -> tuple[int, int]:  # fmt: skip

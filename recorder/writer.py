@@ -13,6 +13,14 @@ validates the requests (measured: the event loop alone takes 260 000
 events/s; sharing the GIL with the writer, 80 000). It is still one writer
 with one connection. ``process=False`` keeps the writer in a thread of the
 server (one core).
+
+When a transaction fails (the disk is full, the writer process died) its
+batches are answered 503 with ``Retry-After``, so clients resend them, and
+the error is logged once per incident with, once writing works again, the
+number of batches refused meanwhile. A writer process that dies is started
+again before the next group; one that keeps dying is restarted after a
+delay doubling from 0.25 s up to 30 s (each restart logged), and the
+batches that arrive meanwhile get 503.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import multiprocessing
 import signal
 import sqlite3
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -38,6 +47,11 @@ log = logging.getLogger("uxlab.writer")
 
 # A transaction holds at most this many events; more waiting go in the next one.
 GROUP_EVENTS = 20_000
+# A storage error is logged again after this long, even within one incident.
+LOG_AGAIN_S = 60.0
+# A writer process that dies is restarted at once; one that dies within STABLE_S of
+# its start waits before the next restart, twice as long each time, up to RESTART_MAX_S.
+RESTART_MIN_S, RESTART_MAX_S, STABLE_S = 0.25, 30.0, 30.0
 
 
 class Busy(Exception):
@@ -63,6 +77,11 @@ class Writer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._failed: BaseException | None = None
+        self.incidents = Incidents()
+        self.restarts = 0
+        self._restart_delay = 0.0
+        self._next_start = 0.0
+        self._started_at = 0.0
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Open the database (in the writer process or thread) and start taking batches."""
@@ -108,10 +127,16 @@ class Writer:
                 group.append(item)
             return group
 
+    def _open(self) -> _ThreadTarget | _ProcessTarget:
+        kind = _ProcessTarget if self.process else _ThreadTarget
+        target = kind(self.db_path, self.max_page_count)
+        self._started_at = time.monotonic()
+        return target
+
     def _run(self) -> None:
+        target: _ThreadTarget | _ProcessTarget | None
         try:
-            kind = _ProcessTarget if self.process else _ThreadTarget
-            target = kind(self.db_path, self.max_page_count)
+            target = self._open()
         except BaseException as exc:
             self._failed = exc
             self._ready.set()
@@ -119,20 +144,58 @@ class Writer:
         self._ready.set()
         try:
             while (group := self._take()) is not None:
+                target = self._revive(target)
                 self._commit(target, group)
                 del group
         finally:
-            target.close()
+            if target is not None:
+                target.close()
 
-    def _commit(self, target: _ThreadTarget | _ProcessTarget, group: list[tuple[Any, ...]]) -> None:
+    def _revive(
+        self, target: _ThreadTarget | _ProcessTarget | None
+    ) -> _ThreadTarget | _ProcessTarget | None:
+        """The target, or a new writer process where the old one died (None while waiting)."""
+        now = time.monotonic()
+        if target is not None:
+            if target.alive():
+                return target
+            quick = now - self._started_at < STABLE_S
+            delay = (
+                min(max(self._restart_delay * 2, RESTART_MIN_S), RESTART_MAX_S) if quick else 0.0
+            )
+            self._restart_delay, self._next_start = delay, now + delay
+            log.error("the writer process died (%s); restarting it%s", target.status(),
+                      f" in {delay:g} s" if delay else "")  # fmt: skip
+            target.close()
+        if now < self._next_start:
+            return None
+        try:
+            target = self._open()
+        except Exception as exc:
+            self._restart_delay = min(max(self._restart_delay * 2, RESTART_MIN_S), RESTART_MAX_S)
+            self._next_start = now + self._restart_delay
+            log.error("restarting the writer process failed: %s; next try in %g s", exc,
+                      self._restart_delay)  # fmt: skip
+            return None
+        self.restarts += 1
+        log.warning("writer process restarted (%d restarts so far)", self.restarts)
+        return target
+
+    def _commit(
+        self, target: _ThreadTarget | _ProcessTarget | None, group: list[tuple[Any, ...]]
+    ) -> None:
         assert self._loop is not None
         futures = [item[4] for item in group]
         count = sum(len(item[2].rows) for item in group)
         try:
+            if target is None:
+                raise sqlite3.OperationalError("the writer process is down; restarting it")
             results: list[Any] = target.write([item[:4] for item in group])
         except Exception as exc:
-            log.error("writing %d batches failed: %s", len(group), exc)
+            self.incidents.failed(exc, len(group))
             results = [exc] * len(group)
+        else:
+            self.incidents.worked()
         self.commits += 1
         with self._wake:
             self.pending -= count
@@ -141,6 +204,37 @@ class Writer:
             watched = [item[:3] for item, result in zip(group, results, strict=True)
                        if not isinstance(result, BaseException)]  # fmt: skip
         self._loop.call_soon_threadsafe(_settle, futures, results, self.live, watched)
+
+
+class Incidents:
+    """Logs a storage error once per incident, not once per refused batch."""
+
+    def __init__(self) -> None:
+        self.failing = False
+        self.refused = 0  # batches refused since the last line logged
+        self.logged = False  # this incident's error was logged
+        self.last_logged: dict[str, float] = {}  # message -> when
+
+    def failed(self, exc: BaseException, batches: int) -> None:
+        """A transaction of ``batches`` batches failed with ``exc``."""
+        message, now = str(exc) or type(exc).__name__, time.monotonic()
+        self.failing = True
+        self.refused += batches
+        if now - self.last_logged.get(message, -LOG_AGAIN_S) >= LOG_AGAIN_S:
+            self.last_logged[message] = now
+            self.logged = True
+            log.error("storage failed: %s; answering 503 (clients resend) until it works again",
+                      message)  # fmt: skip
+
+    def worked(self) -> None:
+        """A transaction committed."""
+        if not self.failing:
+            return
+        self.failing = False
+        if self.logged:
+            log.warning("storage works again; %d batches were refused with 503 meanwhile",
+                        self.refused)  # fmt: skip
+            self.logged, self.refused = False, 0
 
 
 class _ThreadTarget:
@@ -152,6 +246,12 @@ class _ThreadTarget:
 
     def write(self, items: list[tuple[Any, ...]]) -> list[Any]:
         return list(self.events.write(items))
+
+    def alive(self) -> bool:
+        return True
+
+    def status(self) -> str:
+        return "running"
 
     def close(self) -> None:
         self.conn.close()
@@ -188,6 +288,15 @@ class _ProcessTarget:
         return [
             store.StoreError(r["error"]) if isinstance(r, dict) else (r[0], r[1]) for r in answer
         ]
+
+    def alive(self) -> bool:
+        return self.proc.is_alive()
+
+    def status(self) -> str:
+        code = self.proc.exitcode
+        if code is not None and code < 0:
+            return f"killed by signal {signal.Signals(-code).name}"
+        return f"exit status {code}"
 
     def close(self) -> None:
         self.pipe.close()  # the process sees the end of the pipe, closes the database and exits
