@@ -119,6 +119,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return run_simulation(args)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from recorder.backup import backup
+
+    done = backup(_db_path(args), args.output, force=args.force)
+    print(f"backed up {_db_path(args)} to {done.path}: {done.events} events, "
+          f"{done.size / 1e6:.1f} MB, checked")  # fmt: skip
+    return 0
+
+
 def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     """A command that lives in the analyzer, imported only when it runs."""
 
@@ -139,6 +148,7 @@ EPILOG = """examples:
   uxlab session new demo-shop --participant P01 --variant A
   uxlab simulate demo-shop --participants 12 --seed 1
   uxlab analyze demo-shop
+  uxlab backup -o uxlab-backup.db
 """
 
 
@@ -217,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--within", action="store_true", help="every participant uses every variant")
     _db_arg(p)
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("backup", help="copy the database consistently, even while uxlab serve writes",
+                       epilog="example: uxlab backup -o backups/uxlab-2026-11-29.db")  # fmt: skip
+    p.add_argument("-o", "--output", required=True, help="file to write the copy to")
+    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    _db_arg(p)
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("analyze", help="metrics tables for a study",
                        epilog="example: uxlab analyze demo-shop --format json -o results.json")  # fmt: skip
