@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 
-from recorder import store
+from recorder import schema, store
 from recorder.studyfile import parse_study
-from tests.conftest import STUDY_DOC, Server, now_ms
+from tests.conftest import STUDY_DOC, Server, now_ms, uxlab_cmd
 
 pytestmark = pytest.mark.slow
 
@@ -291,3 +291,92 @@ def check_database(db_path: Path, clients: list[Client]) -> None:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
         conn.close()
+
+
+# -- a damaged database file -------------------------------------------------------------------
+
+
+def damage(path: Path) -> None:
+    """Overwrite the header of every 5th page past the schema's (real disk damage looks so)."""
+    page = 4096
+    with path.open("r+b") as f:
+        pages = f.seek(0, os.SEEK_END) // page
+        for number in range(30, pages - 2, 5):
+            f.seek((number - 1) * page)
+            f.write(b"\xa5" * 48)
+
+
+def events_db(conn: sqlite3.Connection, sessions: int = 4, batches: int = 40) -> None:
+    """Fill a database through the event store, as the collector does."""
+    tokens = [store.new_session(conn, STUDY_DOC["id"], f"P{i:02}", "A") for i in range(sessions)]
+    options = schema.Options(types=schema.PARTICIPANT_TYPES)
+    writer = store.EventStore(conn)
+    for number in range(batches):
+        doc = [make_batch(i, s.token, number) for i, s in enumerate(tokens)]
+        writer.write([(s, schema.SOURCE_SNIPPET,
+                       schema.Batch(s.token, d["page"], d["sent"], schema.validate_events(d["events"], options)),
+                       now_ms()) for s, d in zip(tokens, doc, strict=True)])  # fmt: skip
+
+
+@pytest.fixture
+def damaged_db(fresh_db: sqlite3.Connection, db_path: Path, tmp_path: Path) -> Path:
+    """A damaged copy of a real database (the original stays sound)."""
+    events_db(fresh_db)
+    fresh_db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    bad = tmp_path / "damaged.db"
+    bad.write_bytes(db_path.read_bytes())
+    damage(bad)
+    return bad
+
+
+def run_uxlab(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(uxlab_cmd(*args), capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["analyze", STUDY_DOC["id"]], ["export", STUDY_DOC["id"], "--format", "json", "-o", "x.json"],
+     ["serve", "--port", "0"], ["check"]],
+    ids=["analyze", "export", "serve", "check"],
+)  # fmt: skip
+def test_a_damaged_database_is_one_line_and_exit_2(damaged_db: Path, command: list[str]) -> None:
+    out = run_uxlab(*command, "--db", str(damaged_db))
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1, out.stderr
+    assert out.stderr.startswith(f"uxlab: error: {damaged_db} is damaged (")
+    assert "README: Durability and backups" in out.stderr
+
+
+def test_check_says_a_sound_database_is_ok(fresh_db: sqlite3.Connection, db_path: Path) -> None:
+    events_db(fresh_db, sessions=1, batches=2)
+    out = run_uxlab("check", "--db", str(db_path))
+    assert (out.returncode, out.stdout) == (
+        0,
+        f"{db_path}: ok (PRAGMA integrity_check found no damage)\n",
+    )
+
+
+def test_damage_found_while_serving_is_a_503_with_its_cause_in_the_log(
+    fresh_db: sqlite3.Connection, db_path: Path
+) -> None:
+    events_db(fresh_db)
+    fresh_db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    server = Server(db_path).start()
+    try:
+        console = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        console.open(f"{server.url}/login?token={server.admin_token}", timeout=30).close()
+        url = f"{server.url}/studies/{STUDY_DOC['id']}/sessions.json"
+        with console.open(url, timeout=30) as resp:
+            assert resp.status == 200
+        damage(db_path)  # the disk goes bad under the running server
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            console.open(url, timeout=30)
+        status, body = refused.value.code, json.loads(refused.value.read())
+    finally:
+        server.stop()
+    assert (status, body["status"]) == (503, 503), body
+    assert "damaged" in body["error"]
+    log = server.log.read_text()
+    assert f"{db_path} is damaged (database disk image is malformed)" in log, log[-2000:]
+    assert "Traceback" not in log
