@@ -152,13 +152,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except asyncio.CancelledError:
         raise
     except sqlite3.DatabaseError as exc:
-        if not store.damaged(exc):
-            log.exception("unexpected error on %s %s", request.method, request.path)
-            response = error_response(500, "internal error; see the server log")
-        else:
+        if store.damaged(exc):
             log.error("%s %s: %s", request.method, request.path,
                       store.damage_message(request.app[SETTINGS_KEY].db, exc))  # fmt: skip
             response = error_response(503, "the database file is damaged; see the server log")
+        elif store.out_of_space(exc):
+            log.error("%s %s: storage failed: %s", request.method, request.path, exc)
+            response = error_response(503, "storage unavailable: retry later", {"Retry-After": "2"})
+        else:
+            log.exception("unexpected error on %s %s", request.method, request.path)
+            response = error_response(500, "internal error; see the server log")
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         response = error_response(500, "internal error; see the server log")

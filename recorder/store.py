@@ -133,7 +133,7 @@ def migrate(conn: sqlite3.Connection, upto: int = SCHEMA_VERSION) -> int:
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
     return max(version, upto)
 
@@ -174,9 +174,20 @@ def open_db(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def rollback(conn: sqlite3.Connection) -> None:
+    """Undo the open transaction after an error, if SQLite has not already done so.
+
+    A full disk makes SQLite roll back by itself; a ROLLBACK then fails with
+    "cannot rollback - no transaction is active" and hides the real error.
+    """
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the error being raised says more
+            conn.execute("ROLLBACK")
+
+
 # -- a damaged file --------------------------------------------------------------------------
 
-SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
+SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 10, 11, 13, 26
 # uxlab serve checks a database up to this size before listening (PRAGMA quick_check reads
 # every page: measured 1.5-2 s for 168 MB, 2 million events); a bigger one is checked
 # in the background once the server listens.
@@ -190,6 +201,16 @@ def damaged(exc: BaseException) -> bool:
         isinstance(exc, sqlite3.DatabaseError)
         and code is not None
         and code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+    )
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """True when ``exc`` is a full disk or a failing one: try again later, nothing was written."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.DatabaseError)
+        and code is not None
+        and code & 0xFF in (SQLITE_FULL, SQLITE_IOERR)
     )
 
 
@@ -263,7 +284,7 @@ def save_study(conn: sqlite3.Connection, study: Study, source: str = "") -> bool
                      "SELECT 1 FROM events WHERE task_pk = ? LIMIT 1")  # fmt: skip
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     return row is None
 
@@ -374,7 +395,7 @@ def new_session(
         )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     info = find_session(conn, token)
     assert info is not None
@@ -545,12 +566,7 @@ class EventStore:
             conn.execute("COMMIT")
         except BaseException:
             self.forget()
-            # SQLite may have rolled the transaction back itself (a full disk does):
-            # a ROLLBACK then fails and would hide the real error.
-            # Should this ROLLBACK fail too, the next write finds the transaction open.
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
+            rollback(conn)  # should it fail, the next write finds the transaction open
             raise
         return results
 

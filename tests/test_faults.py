@@ -216,6 +216,10 @@ def test_a_full_disk_loses_no_acknowledged_event(
         assert full.is_set(), "the disk never filled"
         refused = sum(len(c.refused) for c in clients)
         assert refused >= CLIENTS * 15
+        # The moderator's API too: a new session on a full disk is a 503, never a 500.
+        status, body = server.request("POST", f"/api/v1/studies/{STUDY_DOC['id']}/sessions",
+                                      {"participant": "P99", "variant": "A"}, server.admin_token)  # fmt: skip
+        assert status in (201, 503), body  # 201: max_page_count caps the writer's connection only
 
         # 2. Space is freed; every refused batch is resent, and new batches keep coming.
         disk.free()
