@@ -113,6 +113,35 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return run_simulation(args)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    path = _db_path(args)
+    if not Path(path).is_file():
+        raise store.StoreError(f"no database at {path} (give --db, or set UXLAB_DB)")
+    conn = sqlite3.connect(path)  # plain: neither migrated nor switched to WAL
+    try:
+        problems = store.check(conn, thorough=True)
+    finally:
+        conn.close()
+    if problems:
+        for problem in problems:
+            print(problem)
+        raise store.StoreError(
+            f"{path} is damaged ({len(problems)} problems, listed above); restore a backup"
+            " (README: Durability and backups)"
+        )
+    print(f"{path}: ok (PRAGMA integrity_check found no damage)")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from recorder.storage.backup import backup
+
+    done = backup(_db_path(args), args.output, force=args.force)
+    print(f"backed up {_db_path(args)} to {done.path}: {done.events} events, "
+          f"{done.size / 1e6:.1f} MB, checked")  # fmt: skip
+    return 0
+
+
 def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     """A command that lives in the analyzer, imported only when it runs."""
 
@@ -133,6 +162,7 @@ EPILOG = """examples:
   uxlab session new demo-shop --participant P01 --variant A
   uxlab simulate demo-shop --participants 12 --seed 1
   uxlab analyze demo-shop
+  uxlab backup -o uxlab-backup.db
 """
 
 
@@ -212,6 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(p)
     p.set_defaults(func=cmd_simulate)
 
+    p = sub.add_parser("check", help="check the database file for damage (SQLite's integrity_check)",
+                       epilog="example: uxlab check --db uxlab.db")  # fmt: skip
+    _db_arg(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("backup", help="copy the database consistently, even while uxlab serve writes",
+                       epilog="example: uxlab backup -o backups/uxlab-2026-11-29.db")  # fmt: skip
+    p.add_argument("-o", "--output", required=True, help="file to write the copy to")
+    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    _db_arg(p)
+    p.set_defaults(func=cmd_backup)
+
     p = sub.add_parser("analyze", help="metrics tables for a study",
                        epilog="example: uxlab analyze demo-shop --format json -o results.json")  # fmt: skip
     p.add_argument("study")
@@ -259,5 +301,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except USER_ERRORS as exc:
         print(f"uxlab: error: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:
+        if not store.damaged(exc):
+            raise
+        db = getattr(args, "db", None) or os.environ.get("UXLAB_DB") or "uxlab.db"
+        print(f"uxlab: error: {store.damage_message(db, exc)}", file=sys.stderr)
         return 2
     return int(result or 0)

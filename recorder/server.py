@@ -7,8 +7,11 @@ import asyncio
 import gc
 import logging
 import signal
+import sqlite3
 import sys
+import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -57,6 +60,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
     except asyncio.CancelledError:
         raise
+    except sqlite3.DatabaseError as exc:
+        if store.damaged(exc):
+            log.error("%s %s: %s", request.method, request.path,
+                      store.damage_message(request.app[SETTINGS_KEY].db, exc))  # fmt: skip
+            response = error_response(503, "the database file is damaged; see the server log")
+        elif store.out_of_space(exc):
+            log.error("%s %s: storage failed: %s", request.method, request.path, exc)
+            response = error_response(503, "storage unavailable: retry later", {"Retry-After": "2"})
+        else:
+            log.exception("unexpected error on %s %s", request.method, request.path)
+            response = error_response(500, "internal error; see the server log")
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         response = error_response(500, "internal error; see the server log")
@@ -69,7 +83,7 @@ async def healthz(request: web.Request) -> web.Response:
     """Liveness and the writer's queue depth."""
     writer = request.app[WRITER_KEY]
     return json_response({"status": "ok", "version": __version__, "pending_events": writer.pending,
-                          "commits": writer.commits})  # fmt: skip
+                          "commits": writer.commits, "writer_restarts": writer.restarts})  # fmt: skip
 
 
 # -- application -----------------------------------------------------------------------------
@@ -78,7 +92,8 @@ async def healthz(request: web.Request) -> web.Response:
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS_KEY]
     live = Live()
-    writer = Writer(settings.db, settings.queue_events, live, process=settings.writer_process)
+    writer = Writer(settings.db, settings.queue_events, live, process=settings.writer_process,
+                    max_page_count=settings.max_page_count)  # fmt: skip
     await asyncio.get_running_loop().run_in_executor(None, writer.start, asyncio.get_running_loop())
     reader = store.connect(settings.db)
     app[WRITER_KEY] = writer
@@ -121,9 +136,32 @@ def run(settings: Settings) -> int:
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
     conn = store.open_db(settings.db)  # migrate (or fail with one line) before listening
-    token = store.admin_token(conn, settings.admin_token)
-    conn.close()
+    try:
+        if Path(settings.db).stat().st_size <= store.CHECK_AT_START_BYTES:
+            problems = store.check(conn)
+            if problems:
+                raise store.StoreError(store.damage_message(settings.db, problems[0]))
+        token = store.admin_token(conn, settings.admin_token)
+    finally:
+        conn.close()
     return asyncio.run(_serve(settings, token))
+
+
+def _check_in_background(db: str) -> None:
+    """A big database is checked once the server listens; damage is logged in one line."""
+    if Path(db).stat().st_size <= store.CHECK_AT_START_BYTES:
+        return
+
+    def check() -> None:
+        conn = store.connect(db)
+        try:
+            problems = store.check(conn)
+        finally:
+            conn.close()
+        if problems:
+            log.error("%s", store.damage_message(db, problems[0]))
+
+    threading.Thread(target=check, name="uxlab-check", daemon=True).start()
 
 
 async def _serve(settings: Settings, token: str) -> int:
@@ -143,6 +181,7 @@ async def _serve(settings: Settings, token: str) -> int:
     print(f"moderator login: {base}/login?token={token}  (token from {where})", flush=True)
     print(f'snippet: <script src="{base}/uxlab.js" async></script>', flush=True)
     sys.stdout.flush()
+    _check_in_background(settings.db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

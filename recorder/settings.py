@@ -17,6 +17,12 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("queue_events", 200_000, "events waiting for the writer before clients get 429"),
     ("access_log", False, "log every request (costs about a third of the throughput)"),
     ("writer_process", True, "write events from a process of their own (off: a thread; one core)"),
+    (
+        "max_page_count",
+        0,
+        "for fault tests: cap the writer's database at this many pages "
+        "(SQLite's PRAGMA max_page_count), a full disk on demand; 0 = no cap",
+    ),
 ]
 
 
@@ -33,6 +39,7 @@ class Settings:
     queue_events: int = 200_000
     access_log: bool = False
     writer_process: bool = True
+    max_page_count: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

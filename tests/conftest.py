@@ -84,9 +84,11 @@ def uxlab_cmd(*args: str) -> list[str]:
 class Server:
     """A real ``uxlab serve`` subprocess on loopback, restartable on the same port."""
 
-    def __init__(self, db_path: Path, admin_token: str = "test-admin-token") -> None:
+    def __init__(self, db_path: Path, admin_token: str = "test-admin-token",
+                 env: dict[str, str] | None = None) -> None:  # fmt: skip
         self.db_path = db_path
         self.admin_token = admin_token
+        self.env = env or {}  # extra UXLAB_* settings
         self.port = 0
         self.proc: subprocess.Popen[str] | None = None
         self.drain = threading.Thread()
@@ -97,7 +99,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        env = {**os.environ, "UXLAB_ADMIN_TOKEN": self.admin_token, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "UXLAB_ADMIN_TOKEN": self.admin_token, "PYTHONUNBUFFERED": "1",
+               **self.env}  # fmt: skip
         with self.log.open("a") as logfile:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
                 uxlab_cmd("serve", "--db", str(self.db_path), "--port", str(self.port)),

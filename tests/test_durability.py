@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import threading
 import time
@@ -114,25 +116,83 @@ def test_sigkill_mid_load_loses_no_acknowledged_event(server: Server) -> None:
     assert total == distinct == sum(len(d["events"]) for d in batches)  # type: ignore[arg-type]
 
 
-def test_a_dead_writer_process_is_a_503_not_a_500(server: Server) -> None:
-    import os
-    import signal
+def writer_process_of(pid: int) -> int:
+    """The writer process of a server (not multiprocessing's resource tracker)."""
+    for child in writer_children(pid):
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"resource_tracker" not in cmdline:
+            return child
+    raise AssertionError("no writer process")
 
+
+def test_a_killed_writer_process_is_restarted(server: Server) -> None:
     study = server.load_study(STUDY_DOC)
-    token = server.new_session(study, "P01", "A")
+    tokens = [server.new_session(study, f"P{i:02}", "A") for i in range(4)]
     assert server.proc is not None
-    t = now_ms()
-    doc = {
-        "v": 1,
-        "session": token,
-        "page": "l1",
-        "sent": t,
-        "events": [{"seq": 0, "t": t, "type": "scroll", "depth": 5}],
-    }
-    assert server.request("POST", "/api/v1/collect", doc)[0] == 200
-    for pid in writer_children(server.proc.pid):
-        os.kill(pid, signal.SIGKILL)
-    time.sleep(0.5)
-    doc["events"][0]["seq"] = 1  # type: ignore[index]
-    status, body = server.request("POST", "/api/v1/collect", doc)
-    assert status == 503 and body["status"] == 503, body
+    acked: set[tuple[str, int]] = set()
+    sent: set[tuple[str, int]] = set()
+    answers: list[int] = []
+    lock = threading.Lock()
+    stop, give_up = threading.Event(), threading.Event()
+
+    def client(token: str) -> None:
+        seq, waiting = 0, []  # like the snippet: a refused batch is sent again
+        while (not stop.is_set() or waiting) and not give_up.is_set():
+            if waiting:
+                doc = waiting.pop(0)
+            else:
+                t = now_ms()
+                events = [{"seq": seq + i, "t": t, "type": "scroll", "depth": 5} for i in range(10)]
+                doc = {"v": 1, "session": token, "page": "load-1", "sent": t, "events": events}
+                seq += 10
+            keys = {(token, e["seq"]) for e in doc["events"]}  # type: ignore[attr-defined]
+            status, _ = server.request("POST", "/api/v1/collect", doc)
+            with lock:
+                answers.append(status)
+                sent.update(keys)
+                if status == 200:
+                    acked.update(keys)
+            if status != 200:
+                waiting.append(doc)
+                time.sleep(0.1)
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in tokens]
+    for thread in threads:
+        thread.start()
+    try:
+        for restarts in (1, 2):  # twice: the second restart comes after a back-off
+            time.sleep(1.0)
+            with lock:
+                before = set(acked)
+            writer = writer_process_of(server.proc.pid)
+            os.kill(writer, signal.SIGKILL)
+            assert wait_gone([writer])
+            deadline = time.monotonic() + 30
+            while server.request("GET", "/healthz")[1].get("writer_restarts", 0) < restarts:
+                assert time.monotonic() < deadline, "the writer process was not restarted"
+                time.sleep(0.1)
+            assert writer_process_of(server.proc.pid) != writer
+            with sqlite3.connect(server.db_path) as conn:
+                stored = set(conn.execute(
+                    "SELECT s.token, e.seq FROM events e JOIN sessions s ON s.id = e.session_id"
+                ).fetchall())  # fmt: skip
+            assert before <= stored, "acknowledged events lost"
+    finally:
+        stop.set()
+        deadline = time.monotonic() + 30
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        stuck = any(t.is_alive() for t in threads)
+        give_up.set()
+    assert not stuck, "batches still refused: the writer stayed dead"
+    assert 500 not in answers
+    assert server.request("GET", "/healthz")[1]["writer_restarts"] == 2
+    with sqlite3.connect(server.db_path) as conn:
+        stored = set(conn.execute(
+            "SELECT s.token, e.seq FROM events e JOIN sessions s ON s.id = e.session_id"
+        ).fetchall())  # fmt: skip
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == len(stored)
+    assert acked == sent == stored
+    log = server.log.read_text()
+    assert "the writer process died (killed by signal SIGKILL)" in log
+    assert "writer process restarted" in log

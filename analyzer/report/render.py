@@ -47,7 +47,7 @@ SECTIONS = (
 def environment() -> jinja2.Environment:
     """The report's jinja2 environment (autoescape on, undefined names are errors)."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("analyzer.report.render", "templates"),
+        loader=jinja2.PackageLoader("analyzer.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -81,8 +81,7 @@ async def _store(request: web.Request, info: store.SessionInfo, source: int, bat
         accepted, duplicates = await future
     except store.StoreError as exc:
         raise ApiError(400, str(exc)) from None
-    except sqlite3.Error as exc:
-        log.error("storage failed: %s", exc)
+    except sqlite3.Error:  # logged by the writer, once per incident
         raise ApiError(503, "storage unavailable: retry later", {"Retry-After": "2"}) from None
     return json_response({"accepted": accepted, "duplicates": duplicates})
 

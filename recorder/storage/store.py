@@ -8,6 +8,7 @@ selectors and labels are interned in their own tables.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
 import time
@@ -132,7 +133,7 @@ def migrate(conn: sqlite3.Connection, upto: int = SCHEMA_VERSION) -> int:
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
     return max(version, upto)
 
@@ -171,6 +172,68 @@ def open_db(path: str | Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open {path} as a uxlab database: {exc}") from None
     return conn
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Undo the open transaction after an error, if SQLite has not already done so.
+
+    A full disk makes SQLite roll back by itself; a ROLLBACK then fails with
+    "cannot rollback - no transaction is active" and hides the real error.
+    """
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the error being raised says more
+            conn.execute("ROLLBACK")
+
+
+# -- a damaged file --------------------------------------------------------------------------
+
+SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 10, 11, 13, 26
+# uxlab serve checks a database up to this size before listening (PRAGMA quick_check reads
+# every page: measured 1.5-2 s for 168 MB, 2 million events); a bigger one is checked
+# in the background once the server listens.
+CHECK_AT_START_BYTES = 128 * 1024 * 1024
+
+
+def damaged(exc: BaseException) -> bool:
+    """True when ``exc`` says the database file is damaged (not a bug in a query)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.DatabaseError)
+        and code is not None
+        and code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+    )
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """True when ``exc`` is a full disk or a failing one: try again later, nothing was written."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.DatabaseError)
+        and code is not None
+        and code & 0xFF in (SQLITE_FULL, SQLITE_IOERR)
+    )
+
+
+def check(conn: sqlite3.Connection, thorough: bool = False) -> list[str]:
+    """What ``PRAGMA quick_check`` (``integrity_check`` when thorough) finds; [] when sound."""
+    pragma = "integrity_check" if thorough else "quick_check"
+    try:
+        rows = [row[0] for row in conn.execute(f"PRAGMA {pragma}(20)")]
+    except sqlite3.DatabaseError as exc:
+        if damaged(exc):
+            return [str(exc)]
+        raise
+    if rows == ["ok"]:
+        return []
+    return [line for row in rows for line in row.splitlines() if not line.startswith("***")]
+
+
+def damage_message(path: str | Path, problem: object) -> str:
+    """One line: what is damaged, and what to do."""
+    return (
+        f"{path} is damaged ({problem}); check it with uxlab check --db {path} and restore"
+        " a backup (README: Durability and backups)"
+    )
 
 
 # -- studies ---------------------------------------------------------------------------------
@@ -221,7 +284,7 @@ def save_study(conn: sqlite3.Connection, study: Study, source: str = "") -> bool
                      "SELECT 1 FROM events WHERE task_pk = ? LIMIT 1")  # fmt: skip
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     return row is None
 
@@ -330,7 +393,7 @@ def new_session(
         )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     info = find_session(conn, token)
     assert info is not None
@@ -417,7 +480,6 @@ class Interner:
     def __init__(self, conn: sqlite3.Connection, table: str, column: str) -> None:
         self.conn, self.table, self.column = conn, table, column
         self.ids: dict[str, int] = {}
-        self.fresh: list[str] = []  # added in the open transaction
 
     def __call__(self, text: str | None) -> int | None:
         if text is None:
@@ -432,18 +494,21 @@ class Interner:
             ident = self.conn.execute(
                 f"INSERT INTO {self.table} ({self.column}) VALUES (?)", (text,)
             ).lastrowid
-            self.fresh.append(text)
         else:
             ident = row[0]
         assert ident is not None
         self.ids[text] = ident
         return ident
 
-    def forget_fresh(self) -> None:
-        """After a rollback: ids handed out in the transaction no longer exist."""
-        for text in self.fresh:
-            self.ids.pop(text, None)
-        self.fresh.clear()
+    def forget(self) -> None:
+        """After a failed transaction: read every id from the table again.
+
+        Only the ids handed out in the transaction are wrong, but whether
+        SQLite undid one statement or the whole transaction depends on where
+        it failed; starting afresh is right in every case and costs one
+        lookup per string after a rare event.
+        """
+        self.ids.clear()
 
 
 class SessionRef(Protocol):
@@ -481,7 +546,8 @@ class EventStore:
         """
         conn = self.conn
         results: list[tuple[int, int] | StoreError] = []
-        interners = (self.pages, self.targets, self.labels)
+        if conn.in_transaction:  # left open by a ROLLBACK that failed after an error
+            conn.execute("ROLLBACK")
         conn.execute("BEGIN IMMEDIATE")
         try:
             for session, source, batch, received in batches:
@@ -497,15 +563,17 @@ class EventStore:
                 results.append(self._write_batch(session, source, batch, received))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
-            for interner in interners:
-                interner.forget_fresh()
-            self.loads.clear()
-            self.tasks.clear()
+            self.forget()
+            rollback(conn)  # should it fail, the next write finds the transaction open
             raise
-        for interner in interners:
-            interner.fresh.clear()
         return results
+
+    def forget(self) -> None:
+        """After a failed transaction: drop every cached id (some name rows that were undone)."""
+        for interner in (self.pages, self.targets, self.labels):
+            interner.forget()
+        self.loads.clear()
+        self.tasks.clear()
 
     def _write_batch(self, session: SessionRef, source: int, batch: schema.Batch,
                      received: float) -> tuple[int, int]:  # fmt: skip
