@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from analyzer.metrics.analyze import StudyResults, analyze
+from recorder.errors import UxlabError
 
 TERMINAL_ROWS = 200
 SHOWN = {
@@ -38,7 +39,7 @@ def analyze_command(args: argparse.Namespace) -> int:
     db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
     name = getattr(args, "table", None)
     if name is not None and name not in StudyResults.TABLES:
-        raise ValueError(f"--table: no table {name!r} (tables: {', '.join(StudyResults.TABLES)})")
+        raise UxlabError(f"--table: no table {name!r} (tables: {', '.join(StudyResults.TABLES)})")
     results = analyze(db, args.study)
     output = getattr(args, "output", None)
     fmt = getattr(args, "format", "table")

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from analyzer.metrics.analyze import analyze
+from recorder.errors import UxlabError
 from recorder.storage import store
 from recorder.wire import schema
 
@@ -129,7 +130,7 @@ def export(tables: dict[str, list[dict[str, Any]]], events: Iterator[dict[str, A
     """
     path = Path(path)
     if fmt not in FORMATS:
-        raise ValueError(f"--format: must be one of {', '.join(FORMATS)}")
+        raise UxlabError(f"--format: must be one of {', '.join(FORMATS)}")
     check_output(path, fmt)
     writer = {"csv": _csv, "xlsx": _xlsx, "json": _json, "ndjson": _ndjson}[fmt]
     return writer(tables, events, path)
@@ -139,11 +140,11 @@ def check_output(path: Path, fmt: str) -> None:
     """Refuse an output path that cannot be written, before any work is done."""
     folder = path if fmt == "csv" else path.parent
     if fmt == "csv" and path.exists() and not path.is_dir():
-        raise ValueError(f"{path}: CSV export writes a folder; that is a file")
+        raise UxlabError(f"{path}: CSV export writes a folder; that is a file")
     if not (folder.parent if fmt == "csv" else folder).is_dir():
-        raise ValueError(f"{folder if fmt != 'csv' else folder.parent}: No such file or directory")
+        raise UxlabError(f"{folder if fmt != 'csv' else folder.parent}: No such file or directory")
     if fmt != "csv" and path.is_dir():
-        raise ValueError(f"{path}: is a folder; give a file name")
+        raise UxlabError(f"{path}: is a folder; give a file name")
 
 
 def _csv(

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from recorder.demo.shop import EXAMPLE_STUDY
+from recorder.errors import UxlabError
 from recorder.settings import SETTINGS, Settings
 from recorder.storage import store
 from recorder.wire.schema import participant_link
-from recorder.wire.studyfile import StudyError, read_study
+from recorder.wire.studyfile import read_study
 
 
-class UsageError(Exception):
+class UsageError(UxlabError):
     """A mistake on the command line: printed as one line."""
 
 
@@ -172,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="uxlab", description="Record and analyze moderated usability tests.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of a user's mistake too (bugs always show one)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     helps = {name: text for name, _, text in SETTINGS}
 
@@ -282,15 +285,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-USER_ERRORS: tuple[type[Exception], ...] = (
-    UsageError,
-    StudyError,
-    store.StoreError,
-    ValueError,
-    OSError,
-)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``uxlab`` command; return its exit status."""
     parser = build_parser()
@@ -299,8 +293,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: Any = args.func(args)
     except KeyboardInterrupt:
         return 130
-    except USER_ERRORS as exc:
+    except UxlabError as exc:
+        if args.debug:
+            raise
         print(f"uxlab: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # The file system refused a path the user named (no such folder, permission, disk full).
+        if args.debug or exc.filename is None:
+            raise
+        print(f"uxlab: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:
         if not store.damaged(exc):

@@ -19,6 +19,7 @@ from recorder import __version__
 from recorder.collector import api
 from recorder.console import pages, report
 from recorder.demo import shop
+from recorder.errors import UxlabError
 from recorder.settings import Settings
 from recorder.storage import store
 from recorder.storage.live import Live
@@ -172,7 +173,9 @@ async def _serve(settings: Settings, token: str) -> int:
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        raise OSError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+        raise UxlabError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
+        ) from None
     port = runner.addresses[0][1]
     settings.port = port
     base = settings.base_url

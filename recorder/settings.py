@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
+from recorder.errors import UxlabError
+
 # name, default, help. The environment variable is UXLAB_<NAME>.
 SETTINGS: list[tuple[str, Any, str]] = [
     ("db", "uxlab.db", "SQLite database file"),
@@ -69,5 +71,5 @@ def _convert(name: str, raw: str, kind: type) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(f"UXLAB_{name.upper()}: must be a whole number, got {raw!r}") from None
+            raise UxlabError(f"UXLAB_{name.upper()}: must be a whole number, got {raw!r}") from None
     return raw

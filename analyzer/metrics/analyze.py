@@ -34,6 +34,7 @@ from analyzer.config import DEFAULT_THRESHOLDS, Thresholds
 from analyzer.kernels import jit as kernels
 from analyzer.load import StudyData, load_study_data, rating_answers
 from analyzer.metrics.attempts import AttemptColumns, Numbers
+from recorder.errors import UxlabError
 from recorder.wire import schema
 
 ATTEMPT_COLUMNS = ("study", "variant", "participant", "session", "task", "outcome", "coded_by",
@@ -179,7 +180,7 @@ class StudyResults:
     def table(self, name: str) -> list[dict[str, Any]]:
         """One table's rows by name (``ValueError`` naming the tables for an unknown one)."""
         if name not in self.TABLES:
-            raise ValueError(f"no table {name!r} (tables: {', '.join(self.TABLES)})")
+            raise UxlabError(f"no table {name!r} (tables: {', '.join(self.TABLES)})")
         if name == "clicks":
             return list(self.clicks.rows())
         rows: list[dict[str, Any]] = getattr(self, name)

@@ -24,6 +24,7 @@ import jinja2
 
 from analyzer.metrics.analyze import StudyResults, analyze
 from analyzer.report import figures, pages, sections
+from recorder.errors import UxlabError
 from recorder.storage import store
 from recorder.wire.studyfile import Study
 
@@ -128,7 +129,7 @@ def report_command(args: Any) -> int:
         raise store.StoreError(f"no database at {db}")
     output = Path(args.output)
     if not output.parent.is_dir():
-        raise ValueError(f"-o {output}: the folder {output.parent} does not exist")
+        raise UxlabError(f"-o {output}: the folder {output.parent} does not exist")
     conn = store.connect(db, readonly=True)
     try:
         study = store.load_study(conn, args.study)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from recorder.errors import UxlabError
 from recorder.wire import schema
 from recorder.wire.studyfile import Study, Task, Variant
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
 DEFAULT_DB = "uxlab.db"
 
 
-class StoreError(Exception):
+class StoreError(UxlabError):
     """A user's request the store cannot carry out (one-line message)."""
 
 

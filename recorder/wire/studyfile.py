@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from recorder.errors import UxlabError
+
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SUCCESS_KEYS = ("url", "click", "event")
 AFTER_TASK = ("SEQ",)
 AFTER_SESSION = ("SUS", "UMUX-Lite", "NPS")
 
 
-class StudyError(ValueError):
+class StudyError(UxlabError, ValueError):
     """A study file that cannot be used; the message names the field."""
 
 
