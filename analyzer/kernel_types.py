@@ -19,6 +19,7 @@ from recorder import schema
 # Codes in the structures' columns.
 SUCCESS = schema.OUTCOMES["success"]
 UNCODED = 0  # outcome code of an attempt nobody ended and no criterion met
+SKIPPED = schema.OUTCOMES["skipped"]
 BY_NONE, BY_MODERATOR, BY_CRITERIA = 0, 1, 2  # coded_by codes
 CRIT_NONE, CRIT_URL, CRIT_CLICK, CRIT_EVENT = 0, 1, 2, 3  # success criterion kinds
 
