@@ -26,6 +26,7 @@ from analyzer import report_figures as figures
 from analyzer import report_pages as pages
 from analyzer import report_sections as sections
 from analyzer.metrics import StudyResults, analyze
+from analyzer.numbers import plural
 from recorder import store
 from recorder.studyfile import Study
 
@@ -56,17 +57,13 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        pct=sections.pct, secs=sections.secs, num=sections.num, dash=_dash, plural=_plural
+        pct=sections.pct, secs=sections.secs, num=sections.num, dash=_dash, plural=plural
     )
     return env
 
 
 def _dash(value: Any) -> Any:
     return sections.DASH if sections.missing(value) or value == "" else value
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def render_report(results: StudyResults, study: Study, *, generated: datetime | None = None) -> str:
