@@ -82,7 +82,8 @@ def _conclusion(excludes: bool, p_value: float | None, confidence: float) -> str
 def _difference_effect(c: AnyComparison, label: str, va: str, vb: str, rate: bool) -> str:
     assert c.value_a is not None and c.value_b is not None and c.effect is not None
     scale, sign = (100.0, "%") if rate else (1.0, "")
-    value_a, value_b = f"{num(scale * c.value_a)}{sign}", f"{num(scale * c.value_b)}{sign}"
+    value_a, value_b = (f"{num_apart(scale * v, 100.0) if rate else num(v)}{sign}"
+                        for v in (c.value_a, c.value_b))  # fmt: skip
     if c.effect == 0.0:
         return f"{vb}'s {label} equals {va}'s ({value_a})"
     direction = "higher" if c.effect > 0 else "lower"

@@ -178,6 +178,7 @@ def test_printed_bounds_of_an_interval_excluding_zero_are_never_zero(near, width
         ),
         # no "0.00%" next to "100%"
         (stats.compare_proportions(0, 3, 3, 3), "success_rate", "(A 0%, B 100%)", "0.00%"),
+        (stats.compare_proportions(999, 1000, 1000, 1000), "success_rate", "(A 99.9%, B 100%)", "A 100%"),
         # no "higher by 0.00 points" for a difference that is not zero
         (difference(0.001, 0.005, 5.0, 5.003), "seq", "higher by 0.003 points", "0.00 points"),
     ],
