@@ -14,6 +14,7 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
+from analyzer.numbers import plural
 from recorder import schema
 
 # Codes in the structures' columns.
@@ -132,7 +133,7 @@ def checked_column(
     if col.ndim != 1:
         raise ValueError(f"{name}: must be one-dimensional, got shape {col.shape}")
     if length is not None and len(col) != length:
-        raise ValueError(f"{name}: has {len(col)} entries, expected {length}")
+        raise ValueError(f"{name}: has {plural(len(col), 'entry')}, expected {length}")
     if col.flags.writeable:
         col = col.view()
         col.flags.writeable = False

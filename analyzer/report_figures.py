@@ -14,6 +14,7 @@ from typing import Any
 
 from analyzer import charts
 from analyzer.charts import Axis, Group, Legend, Point, Row
+from analyzer.numbers import plural
 from analyzer.questionnaires import sus_score
 from analyzer.report_sections import (
     OUTCOME_WORDS,
@@ -157,7 +158,7 @@ def misclick_chart(ctx: Context) -> Chart:
     def make(r: Mapping[str, Any], v: str) -> Row:
         clicks, mis, rage = counts[(r["task"], v)]
         return Row(v, ctx.palette[v], r.get("misclick_rate"),
-                   shown=f"{pct(r.get('misclick_rate'))}  {mis} of {clicks} clicks; {rage} rage",
+                   shown=f"{pct(r.get('misclick_rate'))}  {mis} of {plural(clicks, 'click')}; {rage} rage",
                    empty="no clicks")  # fmt: skip
 
     axis = charts.linear_axis(top, "Misclicks / clicks (clicks on nothing clickable that led nowhere)",

@@ -17,6 +17,7 @@ from typing import Any
 from analyzer import charts
 from analyzer.charts import Click, Group, Legend, PageNode, Row, Step
 from analyzer.metrics import PATH_SEPARATOR
+from analyzer.numbers import plural
 from analyzer.report_sections import DASH, Chart, Context, ms, pct
 
 OFF_PATH_PAGES = 8  # pages drawn below the path; the rest fold into OTHER
@@ -122,7 +123,9 @@ def _flow(chart_id: str, task: str, variant: str, transitions: list[dict[str, An
                   [[str(c) for c in row] for row in table], "No attempts at this task in this variant.")  # fmt: skip
     exact = sum(1 for path, _ in paths if reference and path == reference)
     followed = (
-        f"{exact} of {len(paths)} attempts followed it exactly." if paths and reference else ""
+        f"{exact} of {plural(len(paths), 'attempt')} followed it exactly."
+        if paths and reference
+        else ""
     )
     return Flow(chart_id, task, variant, chart, f"Top row: {words}" + (
         f" ({PATH_SEPARATOR.join(reference)})." if reference else "."), followed,
