@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from analyzer.metrics.analyze import StudyResults, analyze
+from analyzer.numbers import plural
 from recorder.errors import UxlabError
 
 TERMINAL_ROWS = 200
@@ -102,7 +103,7 @@ def terminal_table(
     ``total`` is the table's row count where ``rows`` holds only its first rows.
     """
     total = len(rows) if total is None else total
-    title = f"{name} ({total} rows)"
+    title = f"{name} ({plural(total, 'row')})"
     if not rows:
         return f"{title}\n  (none)\n"
     columns = [c for c in SHOWN.get(name, rows[0].keys()) if c in rows[0]]
@@ -115,7 +116,7 @@ def terminal_table(
     lines += [_line(r, widths, numeric) for r in cells]
     if len(shown) < total:
         lines.append(
-            f"... {total - len(shown)} more rows: use --format csv or -o FILE for all of them"
+            f"... {plural(total - len(shown), 'more row')}: use --format csv or -o FILE for all of them"
         )
     return "\n".join(lines) + "\n"
 

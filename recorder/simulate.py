@@ -4,7 +4,8 @@
 session's snippet batches (page loads, clicks with coordinates and
 interactive flags, misclicks, rage clicks, form errors, scrolls, JS errors)
 and the moderator's batches (task start/end with outcomes, error markers,
-notes, SEQ and SUS), with log-normal task times. The first variant is the
+notes, and every questionnaire the study asks: SEQ after each task, SUS,
+UMUX-Lite and NPS after the session), with log-normal task times. The first variant is the
 baseline; every later one is made better (faster, fewer misclicks and
 detours, more successes) unless ``same`` is set. :func:`send` posts them as
 the snippet and the console would. The same seed gives the same data.
@@ -27,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from recorder.errors import UxlabError
 from recorder.storage import store
 from recorder.wire.studyfile import Study, Task, parse_study
 
@@ -47,7 +49,7 @@ class Profile:
     rage: float = 0.06  # a rage-click burst per page
     form_error: float = 0.45  # invalid fields on a form page
     seq_shift: float = 0.0
-    sus_target: float = 62.0
+    sus_target: float = 62.0  # also steers UMUX-Lite and NPS answers
 
 
 BASELINE = Profile()
@@ -259,19 +261,41 @@ def _session(
         moderator(end, "task_end", task=task.id, outcome=outcome)
         session.truth.append({"task": task.id, "outcome": outcome, "time_s": (end - t) / 1000.0})
         seq = rng.gauss(5.6 if outcome == "success" else 3.2, 0.9) + p.seq_shift
-        moderator(
-            end + rng.uniform(3000, 8000),
-            "rating",
-            item="SEQ",
-            task=task.id,
-            value=min(7, max(1, round(seq))),
-        )
+        rated = end + rng.uniform(3000, 8000)  # drawn even when not asked: same seed, same data
+        if study.questionnaires.get("after_task") == "SEQ":
+            moderator(rated, "rating", item="SEQ", task=task.id, value=min(7, max(1, round(seq))))
         t = end + 10_000
-    moderator(t + 30_000, "rating", item="SUS", values=_sus(rng, p.sus_target))
+    _after_session(study, rng, p, t + 30_000, moderator)
     for i, event in enumerate(mod):
         event["seq"] = i
     session.moderator = mod
     return session
+
+
+def _after_session(study: Study, rng: random.Random, p: Profile, t: float, moderator: Any) -> None:
+    """Answer every after-session questionnaire the study asks, a minute apart."""
+    asked = study.questionnaires.get("after_session", [])
+    sus = _sus(rng, p.sus_target)  # drawn even when not asked: same seed, same data
+    for i, item in enumerate(asked):
+        if item == "SUS":
+            moderator(t + 60_000 * i, "rating", item="SUS", values=sus)
+        elif item == "UMUX-Lite":
+            moderator(
+                t + 60_000 * i, "rating", item="UMUX-Lite", values=_umux_lite(rng, p.sus_target)
+            )
+        elif item == "NPS":
+            moderator(t + 60_000 * i, "rating", item="NPS", value=_nps(rng, p.sus_target))
+
+
+def _umux_lite(rng: random.Random, target: float) -> list[int]:
+    """Two UMUX-Lite answers (1-7) around a target score (0-100)."""
+    level = min(1.0, max(0.0, rng.gauss(target, 12) / 100))
+    return [min(7, max(1, round(rng.gauss(1 + 6 * level, 0.6)))) for _ in range(2)]
+
+
+def _nps(rng: random.Random, target: float) -> int:
+    """A likelihood-to-recommend answer (0-10) around a target score (0-100)."""
+    return min(10, max(0, round(rng.gauss(target / 10, 1.8))))
 
 
 def _sus(rng: random.Random, target: float) -> list[int]:
@@ -361,7 +385,7 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
         return sum(await asyncio.gather(*(one(http, s) for s in sessions)))
 
 
-class SimulationError(ValueError):
+class SimulationError(UxlabError):
     """The collector refused what the simulation sent."""
 
 
@@ -397,6 +421,17 @@ def _admin_token(args: argparse.Namespace) -> str:
     return token
 
 
+def _within(study: Study, asked: bool) -> bool:
+    """Whether every participant uses every variant: as the study's ``design`` declares."""
+    if asked and study.design != "within":
+        raise SimulationError(
+            f'--within: study {study.id!r} is between-subjects; add design = "within" to its '
+            "study file and load it again (uxlab study create FILE), so that its participants "
+            "are paired across variants"
+        )
+    return study.design == "within"
+
+
 def run_simulation(args: argparse.Namespace) -> int:
     """The ``uxlab simulate`` command."""
     import aiohttp
@@ -408,7 +443,8 @@ def run_simulation(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         study = asyncio.run(fetch_study(url, args.study, token))
-        sessions = generate(study, args.participants, args.seed, same=args.same, within=args.within)
+        sessions = generate(study, args.participants, args.seed, same=args.same,
+                            within=_within(study, args.within))  # fmt: skip
         accepted = asyncio.run(send(url, study.id, token, sessions))
     except aiohttp.ClientError as exc:
         raise SimulationError(f"cannot reach the collector at {url}: {exc}") from None

@@ -184,7 +184,8 @@ def attempt_metrics(
                 rules.expected_start[a["task"]] : rules.expected_start[a["task"] + 1]
             ]
         )
-        a["path_edit_distance"] = levenshtein(path, expected) if expected else -1
+        navigated = a["outcome"] not in (K.SKIPPED, K.UNCODED)  # no path figures (issue 12)
+        a["path_edit_distance"] = levenshtein(path, expected) if expected and navigated else -1
         a["variant"] = int(ev.session_variant[a["session"]])
         a["direct"] = a["outcome"] == K.SUCCESS and a["backtracks"] == 0
     for a in attempts:
@@ -193,7 +194,10 @@ def attempt_metrics(
                      and b["outcome"] == K.SUCCESS and b["pages"] > 0]  # fmt: skip
         r = expected_len or (min(successes) if successes else 0)
         s, n = a["pages"], a["distinct_pages"]
-        a["lostness"] = math.sqrt((n / s - 1) ** 2 + (r / n - 1) ** 2) if s and r else math.nan
+        navigated = a["outcome"] not in (K.SKIPPED, K.UNCODED)
+        a["lostness"] = (
+            math.sqrt((n / s - 1) ** 2 + (r / n - 1) ** 2) if s and r and navigated else math.nan
+        )
     for n, a in enumerate(attempts):
         a["events"] = [i for i in range(len(ev.t)) if owner[i] == n]
     return attempts

@@ -106,7 +106,8 @@ EXPECTED = [
      "path_edit_distance": None, "lostness": 0.0, "direct": True, "seq": None, "path": "/cart"},
     {**ROW, "study": "shop", "variant": "B", "participant": "P2", "session": 2, "task": "buy", "outcome": "skipped",
      "coded_by": "moderator", "time_s": 0.7, "clicks": 1, "pages": 3, "distinct_pages": 3, "backtracks": 0,
-     "path_edit_distance": 0, "lostness": 0.0, "direct": False, "seq": None, "path": "/ > /shoes > /cart"},
+     # skipped: no path figures (issue 12, item 7); they read 0 and 0.0 before
+     "path_edit_distance": None, "lostness": None, "direct": None, "seq": None, "path": "/ > /shoes > /cart"},
     {**ROW, "study": "shop", "variant": "B", "participant": "P2", "session": 2, "task": "help", "outcome": "failure",
      "coded_by": "moderator", "time_s": 0.2, "clicks": 0, "pages": 1, "distinct_pages": 1, "backtracks": 0,
      "path_edit_distance": None, "lostness": None, "direct": False, "seq": None, "path": "/shoes"},
@@ -138,8 +139,8 @@ def test_an_attempt_nobody_ended(db_path: Path) -> None:
         None,
         "/ > /shoes",
     )
-    # R = 3 pages expected, S = N = 2 visited: L = sqrt(0 + (3/2 - 1)^2)
-    assert (row["lostness"], row["path_edit_distance"], row["direct"]) == (0.5, 1, False)
+    # Uncoded: its end is unknown, so no path figures (issue 12, item 7); it read 0.5, 1, False.
+    assert (row["lostness"], row["path_edit_distance"], row["direct"]) == (None, None, None)
 
 
 def test_a_session_without_events_has_no_times(db_path: Path) -> None:
@@ -356,3 +357,66 @@ def test_mistakes_are_one_line(
     assert main(["analyze", *args, "--db", str(shop_db)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+STUDY_TOML = """id = "shop"
+{design}
+[[variants]]
+id = "A"
+url = "http://proto.test/demo/A/"
+
+[[variants]]
+id = "B"
+url = "http://proto.test/demo/B/"
+
+[[tasks]]
+id = "buy"
+success = {{ url = "/cart" }}
+expected_path = ["/", "/shoes", "/cart"]
+
+[[tasks]]
+id = "help"
+success = {{ click = "#help" }}
+"""
+
+
+@pytest.mark.parametrize("design", ["", 'design = "between"', 'design = "within"'])
+def test_only_a_study_declared_within_pairs_participants(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], design: str
+) -> None:
+    # Issue 12, item 5: one shared id switched a between study to paired tests.
+    rec = Recorder(db_path, STUDY)
+    for participant, variant, outcome in [("P1", "A", "failure"), ("P1", "B", "success"),
+                                          ("P2", "A", "success"), ("P3", "B", "success")]:  # fmt: skip
+        info = rec.session(participant, variant)
+        rec.send(info, [{"type": "task_start", "t": 100, "task": "buy"},
+                        {"type": "task_end", "t": 5000, "task": "buy", "outcome": outcome}],
+                 page=f"console-{participant}-{variant}", moderator=True)  # fmt: skip
+    rec.close()
+    path = tmp_path / "shop.toml"
+    path.write_text(STUDY_TOML.format(design=design), encoding="utf-8")
+    assert main(["study", "create", str(path), "--db", str(db_path)]) == 0
+    within = design.endswith('"within"')
+    rows = metrics.analyze(db_path, "shop", cache=False).comparisons
+    success = next(r for r in rows if (r["task"], r["metric"]) == ("buy", "success_rate"))
+    assert success["paired"] is within
+    assert (success["n_a"], success["n_b"]) == ((1, 1) if within else (2, 2))
+    shared = "1 participant id (P1) seen in both A and B of a between-subjects study"
+    assert (shared in (success["caution"] or "")) is not within
+
+
+def test_a_bad_design_is_a_one_line_error_naming_the_key(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "shop.toml"
+    path.write_text(STUDY_TOML.format(design='design = "mixed"'), encoding="utf-8")
+    assert main(["study", "create", str(path), "--db", str(db_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "design" in err and "'mixed'" in err
+
+
+def test_skipped_attempts_leave_the_mean_lostness(shop_db: Path) -> None:
+    # Issue 12, item 7: B's only "buy" attempt was skipped; its path must not count as navigation.
+    tasks = metrics.analyze(shop_db, "shop").tasks
+    buy_b = next(r for r in tasks if (r["task"], r["variant"]) == ("buy", "B"))
+    assert buy_b["attempts"] == 1 and buy_b["lostness_mean"] is None

@@ -20,14 +20,14 @@ from analyzer.stats.compare import Comparison, TimeComparison
             stats.compare_proportions(12, 20, 18, 20),
             "success_rate",
             "B's success rate is higher by 30 points (A 60%, B 90%); the 95% interval of the "
-            "difference, 2 to 52 points, excludes zero (N-1 two-proportion, p = 0.03).",
+            "difference, 2 to 52 points, excludes zero (N-1 two-proportion, p = 0.031).",
         ),
         (
             stats.compare_proportions(3, 5, 5, 5),
             "success_rate",
             "B's success rate is higher by 40 points (A 60%, B 100%); the 95% interval of the "
-            "difference, -16 to 74 points, includes zero (Fisher exact, p = 0.44): this sample "
-            "cannot tell the variants apart.",
+            "difference, -16 to 74 points, includes zero (N-1 two-proportion, p = 0.13): this "
+            "sample cannot tell the variants apart.",
         ),
         (
             stats.compare_times([60.0, 80.0, 70.0, 90.0], [40.0, 50.0, 45.0, 48.0]),
@@ -39,8 +39,8 @@ from analyzer.stats.compare import Comparison, TimeComparison
         (
             stats.compare_means([5.0, 5.0], [6.0, 6.0]),
             "seq",
-            "B's mean SEQ rating is higher by 1.0 points (A 5.0, B 6.0); no variation within "
-            "the samples: the t-test is undefined.",
+            "Every rating in A was 5 and every rating in B 6: no variation, so no test or "
+            "interval (R's t.test: data essentially constant).",
         ),
         (
             stats.compare_means([5.0, 6.0, 7.0], [5.0, 7.0, 6.0]),
@@ -57,9 +57,37 @@ def test_readings_say_what_the_numbers_support(comparison, metric, expected):
 
 def test_reading_flags_an_interval_that_disagrees_with_the_test():
     # Fisher's test is conservative: the adjusted-Wald interval can exclude zero while p > 0.05.
-    comparison = stats.compare_proportions(0, 3, 3, 3)
+    comparison = stats.compare_proportions(0, 1, 8, 8)
+    assert comparison.test == stats.TEST_FISHER
     assert comparison.ci_low > 0 and comparison.p_value > 0.05
     assert "the interval and the test disagree" in readings.reading(comparison, "success_rate")
+
+
+@pytest.mark.parametrize(
+    ("comparison", "metric", "expected"),
+    [
+        # Issue 12, item 2; R's t.test: "data are essentially constant".
+        (
+            stats.compare_times([30, 45, 60], [60, 90, 120], paired=True),
+            "time",
+            "Within subjects, 3 matched participants: every participant took exactly twice as "
+            "long in B as in A (A 43 s, B 87 s): no variation, so no test or interval",
+        ),
+        (
+            stats.compare_means([3, 4, 5], [4, 5, 6], paired=True),
+            "seq",
+            "Within subjects, 3 matched participants: every participant's rating was exactly 1 "
+            "point higher in B than in A: no variation",
+        ),
+        (
+            stats.compare_times([40, 50], [20, 25], paired=True),
+            "time",
+            "every participant took exactly half as long in B as in A",
+        ),
+    ],
+)
+def test_data_without_variation_are_said_in_words(comparison, metric, expected):
+    assert expected in readings.reading(comparison, metric, "A", "B")
 
 
 @pytest.mark.parametrize(
@@ -133,3 +161,29 @@ def test_printed_bounds_of_an_interval_excluding_zero_are_never_zero(near, width
     text = readings.reading(difference(low, high, p_value=0.01), metric)
     assert "excludes zero" in text
     assert 0.0 not in printed_bounds(text)
+
+
+@pytest.mark.parametrize(
+    ("comparison", "metric", "wanted", "unwanted"),
+    [
+        # Issue 12, item 6: p = 0.045 and p = 0.051 both printed "p = 0.05".
+        (difference(0.1, 1.3, p_value=0.045), "seq", "p = 0.045", "p = 0.05)"),
+        (difference(-0.1, 1.3, p_value=0.051), "seq", "p = 0.051", "p = 0.05)"),
+        (difference(0.1, 1.3, p_value=0.0004), "seq", "p < 0.001", "p = 0.000"),
+        # ratios in significant figures, not "0.00 to 1899.13" and "ratio 0.00"
+        (ratio(0.0021, 1899.13, p_value=0.3), "time", "0.0021 to 1900", "1899.13"),
+        (
+            TimeComparison(test=stats.TEST_WELCH_LOG, statistic=-2.1, p_value=0.04, ratio=0.0021,
+                           ci_low=0.0001, ci_high=0.03, value_a=46.0, value_b=0.1, n_a=20, n_b=20),
+            "time", "ratio 0.0021", "ratio 0.00)",
+        ),
+        # no "0.00%" next to "100%"
+        (stats.compare_proportions(0, 3, 3, 3), "success_rate", "(A 0%, B 100%)", "0.00%"),
+        (stats.compare_proportions(999, 1000, 1000, 1000), "success_rate", "(A 99.9%, B 100%)", "A 100%"),
+        # no "higher by 0.00 points" for a difference that is not zero
+        (difference(0.001, 0.005, 5.0, 5.003), "seq", "higher by 0.003 points", "0.00 points"),
+    ],
+)  # fmt: skip
+def test_numbers_do_not_mislead(comparison, metric, wanted, unwanted):
+    text = readings.reading(comparison, metric)
+    assert wanted in text and unwanted not in text

@@ -43,14 +43,15 @@ NOT_A_FIGURE = re.compile(r"\b(nan|NaN|None|null|undefined|inf|Infinity)\b")
 # ------------------------------------------------------------------ recording
 
 
-def record_simulated(db: Path, doc: dict[str, Any], participants: int, seed: int = 1) -> None:
+def record_simulated(db: Path, doc: dict[str, Any], participants: int, seed: int = 1,
+                     **options: Any) -> None:  # fmt: skip
     """Simulated sessions of a study, written as the collector would write them."""
     study = parse_study(doc)
     conn = store.open_db(db)
     try:
         store.save_study(conn, study)
         writer = store.EventStore(conn)
-        for sim in generate(study, participants, seed=seed, end_ms=END_MS):
+        for sim in generate(study, participants, seed=seed, end_ms=END_MS, **options):
             info = store.new_session(conn, study.id, sim.participant, sim.variant)
             batches = [
                 (info, load, events, sim.skew_ms, schema.SOURCE_SNIPPET)
@@ -479,3 +480,28 @@ def test_report_of_a_uxlab_simulate_study(server: Server, opened: Any) -> None:
         )
     for section, _ in SECTIONS:
         assert report.eval("id => !!document.getElementById(id)", section)
+
+
+def test_markers_by_participant_then_time_and_a_shared_id_warned_at_a_glance(
+    db_path: Path, opened: Any
+) -> None:
+    # Issue 12, items 16 and 5: markers ordered by participant, then time, saying what the
+    # time is measured from; ids seen in both variants of a between study are warned about.
+    record_simulated(db_path, STUDY_DOC, 6, seed=3, within=True)
+    report = opened(write_report(db_path, STUDY_DOC["id"], db_path.with_name("within.html")))
+    assert report.errors == []
+    warning = report.text("#at-a-glance [data-warning=design]")
+    assert "6 participant ids (P01, P02, P03, P04, P05, ...) seen in both A and B" in warning
+    assert 'design = "within"' in warning
+    assert "session's first event" in report.text("#markers")
+    groups = report.eval("""[...document.querySelectorAll('#markers .marker-task tbody')].map(b =>
+        [...b.rows].map(tr => [tr.cells[0].textContent, tr.cells[1].textContent, tr.cells[2].textContent]))""")
+    assert sum(len(g) for g in groups) > 5
+
+    def seconds(clock: str) -> int:
+        minutes, secs = clock.split(":")[-2:]
+        return int(minutes) * 60 + int(secs)
+
+    for rows in groups:
+        keys = [(who, variant, seconds(at)) for who, variant, at in rows]
+        assert keys == sorted(keys)

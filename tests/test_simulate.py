@@ -6,6 +6,7 @@ import sqlite3
 import statistics
 import subprocess
 
+from analyzer.metrics.analyze import analyze
 from recorder.simulate import generate
 from recorder.wire import schema
 from recorder.wire.studyfile import parse_study
@@ -103,3 +104,52 @@ def _env() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def _ratings(session) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e["item"] for e in session.moderator if e["type"] == "rating"]
+
+
+def test_every_questionnaire_the_study_asks_is_answered() -> None:
+    # Issue 12, item 9: only SUS was answered, even when the study asked UMUX-Lite and NPS.
+    asks_all = parse_study(
+        {**STUDY_DOC, "questionnaires": {"after_task": "SEQ",
+                                         "after_session": ["SUS", "UMUX-Lite", "NPS"]}}
+    )  # fmt: skip
+    asks_none = parse_study({k: v for k, v in STUDY_DOC.items() if k != "questionnaires"})
+    mod = schema.Options(types=schema.MODERATOR_TYPES, tasks=frozenset(t.id for t in STUDY.tasks))
+    for session in generate(asks_all, 8, seed=4, end_ms=1.8e12):
+        schema.validate_events(session.moderator, mod)
+        assert _ratings(session) == ["SEQ"] * len(STUDY.tasks) + ["SUS", "UMUX-Lite", "NPS"]
+    assert all(_ratings(s) == [] for s in generate(asks_none, 4, seed=4, end_ms=1.8e12))
+    # the same seed still gives the same SEQ and SUS answers to a study asking only those
+    only = generate(STUDY, 8, seed=4, end_ms=1.8e12)
+    every = generate(asks_all, 8, seed=4, end_ms=1.8e12)
+    first = [
+        (e["item"], e.get("value"), e.get("values"))
+        for e in only[0].moderator
+        if e["type"] == "rating"
+    ]
+    assert first == [(e["item"], e.get("value"), e.get("values")) for e in every[0].moderator
+                     if e["type"] == "rating"][: len(first)]  # fmt: skip
+
+
+def test_simulate_within_follows_the_study_design(server: Server) -> None:
+    # Issue 12, item 5: --within on a between-subjects study says how to declare it.
+    between = server.load_study(STUDY_DOC)
+    env = {**_env(), "UXLAB_ADMIN_TOKEN": server.admin_token}
+    out = subprocess.run(
+        uxlab_cmd("simulate", between, "--participants", "2", "--within", "--url", server.url),
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert out.returncode == 2 and 'design = "within"' in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    within = server.load_study({**STUDY_DOC, "id": "within-study", "design": "within"})
+    out = subprocess.run(
+        uxlab_cmd("simulate", within, "--participants", "6", "--seed", "3", "--url", server.url),
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "in 12 sessions" in out.stdout  # every participant used both variants
+    rows = analyze(server.db_path, within, cache=False).comparisons
+    assert rows and all(r["paired"] for r in rows if r["metric"] == "success_rate")

@@ -152,12 +152,44 @@ def test_one_value_gives_a_point_without_interval():
     assert "one value" in mean.reason and "one value" in times.reason
 
 
-@pytest.mark.parametrize("value", [0.1, 5.0, 37.3])
-def test_identical_values_give_zero_width_interval_not_nan(value):
-    mean, times = stats.mean_interval([value] * 4), stats.time_summary([value] * 4)
-    assert mean.low == mean.high == mean.mean == value
-    assert times.low == pytest.approx(value) and times.high == pytest.approx(value)
-    assert not any(math.isnan(x) for x in (times.low, times.high, times.geometric_mean))
+@pytest.mark.parametrize("value", [0.1, 5.0, 7.0, 30.0, 37.3])
+def test_identical_values_give_no_interval_and_say_why(value):
+    # Issue 12, item 3: mean_interval([7, 7, 7]) gave 7-7 and time_summary([30, 30]) 30-30,
+    # a "95% interval" of no width that reads as certainty.
+    mean, times = stats.mean_interval([value] * 3), stats.time_summary([value] * 2)
+    assert mean.mean == value and mean.sd == 0.0 and (mean.low, mean.high) == (None, None)
+    assert times.geometric_mean == pytest.approx(value) and (times.low, times.high) == (None, None)
+    assert "all 3 values are equal" in mean.reason and "all 2 times are equal" in times.reason
+
+
+def test_values_equal_but_for_rounding_are_equal():
+    # R's t.test rule: a standard error below 10 * eps * |mean| is no variation.
+    values = [0.1 + 0.2, 0.3, 0.3]
+    assert values[0] != values[1]
+    assert stats.mean_interval(values).low is None
+
+
+@pytest.mark.parametrize(
+    ("values", "scale", "low", "high", "clipped"),
+    [
+        # SEQ [6, 7]: the t interval 0.15-12.85 (issue 12, item 4); SEQ runs 1-7.
+        ([6, 7], "seq", 1.0, 7.0, "both"),
+        ([100.0, 50.0, 82.5], "sus", None, 100.0, "high"),  # SUS runs 0-100
+        ([0.0, 10.0, 2.5], "umux_lite", 0.0, None, "low"),  # UMUX-Lite runs 0-100
+        ([-100.0, -100.0, -50.0], "nps", -100.0, None, "low"),  # NPS runs -100 to 100
+        ([3, 4, 5, 4, 4], "seq", None, None, None),
+    ],
+)
+def test_rating_intervals_are_clipped_to_the_scale_and_marked(values, scale, low, high, clipped):
+    # The scales' ranges: Sauro & Lewis (2016), Quantifying the User Experience, ch. 8.
+    raw = stats.mean_interval(values)
+    result = stats.mean_interval(values, scale=stats.SCALES[scale])
+    assert result.clipped == clipped
+    assert result.low == (raw.low if low is None else low)
+    assert result.high == (raw.high if high is None else high)
+    assert (
+        stats.SCALES[scale][0] <= result.low <= result.mean <= result.high <= stats.SCALES[scale][1]
+    )
 
 
 @pytest.mark.parametrize("bad", [[0.0, 3.0], [-1.0, 3.0], [float("nan"), 3.0]])
@@ -211,9 +243,22 @@ def test_large_expected_counts_use_the_n1_test():
     assert result.note is None
 
 
-@pytest.mark.parametrize(("x_a", "n_a", "x_b", "n_b"), [(3, 5, 5, 5), (1, 8, 6, 9), (0, 4, 4, 4)])
-def test_small_expected_counts_report_fisher_exact(x_a, n_a, x_b, n_b):
-    assert stats.min_expected_count(x_a, n_a, x_b, n_b) < 5
+def test_expected_counts_from_1_to_5_use_the_n1_test():
+    # Campbell (2007): the N-1 test wherever every expected cell count is at least 1.
+    # 0/3 against 3/3 (expected counts 1.5): N-1 p = 0.025 where Fisher gave 0.10.
+    result = stats.compare_proportions(0, 3, 3, 3)
+    assert stats.min_expected_count(0, 3, 3, 3) == 1.5
+    assert result.test == stats.TEST_N1 and result.p_value == pytest.approx(0.0253, abs=5e-5)
+    for case in [(3, 5, 5, 5), (1, 8, 6, 9), (0, 4, 4, 4), (0, 2, 2, 2)]:
+        assert 1 <= stats.min_expected_count(*case) < 5
+        assert stats.compare_proportions(*case).test == stats.TEST_N1
+
+
+@pytest.mark.parametrize(("x_a", "n_a", "x_b", "n_b"), [(0, 1, 3, 3), (1, 2, 8, 8), (0, 3, 4, 10)])
+def test_expected_counts_below_1_report_fisher_irwin(x_a, n_a, x_b, n_b):
+    # Campbell (2007): the Fisher-Irwin test (two-sided by Irwin's rule, as scipy's
+    # fisher_exact) only where an expected cell count is below 1.
+    assert stats.min_expected_count(x_a, n_a, x_b, n_b) < 1
     result = stats.compare_proportions(x_a, n_a, x_b, n_b)
     odds, p = sps.fisher_exact([[x_b, n_b - x_b], [x_a, n_a - x_a]])
     assert result.test == stats.TEST_FISHER
@@ -334,9 +379,26 @@ def test_too_few_values_give_no_test_and_say_why(a, b):
 
 def test_identical_values_in_both_variants_leave_the_t_test_undefined():
     result = stats.compare_means([5, 5, 5], [6, 6])
-    assert result.difference == 1.0
+    assert result.difference == 1.0 and result.constant
     assert result.test is None and result.statistic is None and result.ci_low is None
     assert "no variation" in result.note
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [
+        lambda: stats.compare_times([30, 45, 60], [60, 90, 120], paired=True),
+        lambda: stats.compare_means([3, 4, 5], [4, 5, 6], paired=True),
+        lambda: stats.compare_means([0.1 + 0.2, 5.0], [0.6, 5.3], paired=True),
+    ],
+)
+def test_constant_paired_differences_are_no_variation_as_in_r(compare):
+    # Issue 12, item 2: the first gave t = 4.6e15, p = 5e-32 and an interval "2.00 to 2.00"
+    # from rounding noise in constant log differences. R's t.test stops with "data are
+    # essentially constant" when stderr < 10 * .Machine$double.eps * abs(mean); so does uxlab.
+    result = compare()
+    assert result.constant and result.test is None and result.p_value is None
+    assert (result.ci_low, result.ci_high, result.statistic) == (None, None, None)
 
 
 def test_identical_times_in_one_variant_still_test():
@@ -422,6 +484,9 @@ def test_swapping_variants_flips_a_mean_difference_and_keeps_p(values_a, values_
 @given(times, confidences)
 def test_time_interval_contains_the_geometric_mean(values, confidence):
     result = stats.time_summary(values, confidence)
+    if result.low is None:  # all times equal: no interval
+        assert result.reason and len(set(values)) == 1
+        return
     tol = 1e-9 * result.geometric_mean
     assert result.low - tol <= result.geometric_mean <= result.high + tol
 
@@ -455,8 +520,8 @@ def test_false_positive_rate_is_near_five_percent(seed, success):
     low, high = FALSE_POSITIVE_BAND
     assert low <= rates["n1"] <= high
     assert low <= rates["welch_log"] <= high
-    # Fisher's exact test, reported for small expected counts, is conservative:
-    # the reported p-values never reject more often than the nominal 5%.
+    # The reported tests (N-1, or Fisher-Irwin below an expected count of 1) keep
+    # the nominal 5% (Campbell 2007).
     assert rates["reported"] <= high
 
 

@@ -59,5 +59,5 @@ def test_false_positive_rate_stays_near_five_percent(db_path: Path) -> None:
     # 360 tests per metric: a true 5% rate lies in 1.5%..9% with probability > 99.5%.
     assert 0.015 <= rates["time"] <= 0.09, rates
     assert 0.015 <= rates["seq"] <= 0.09, rates
-    # Fisher's exact test (used for small cells) is conservative: at most, never above.
+    # N-1 (Campbell 2007; Fisher-Irwin only below an expected count of 1): at most 9%.
     assert rates["success_rate"] <= 0.09, rates

@@ -153,7 +153,7 @@ def test_task_row_counts_and_means():
     assert row["directness_rate"] == 0.5  # one of two successes was direct
     assert row["seq_mean"] == pytest.approx(14 / 3)
     assert row["error_rate_ci_low"] < 0.5 < row["error_rate_ci_high"]
-    assert "Only 4 attempt(s)" in row["caution"]
+    assert "Only 4 attempts" in row["caution"]
 
 
 def test_uncoded_attempts_are_left_out_but_counted():
@@ -214,10 +214,47 @@ def test_a_single_attempt_has_a_point_and_honest_intervals():
     assert_plain([row])
 
 
-def test_identical_times_give_zero_width_interval():
+def test_identical_times_give_no_interval_and_say_why():
+    # Issue 12, item 3: a "95% interval" of 30-30 read as certainty.
     rows = [attempt(f"P{i}", time_s=30.0) for i in range(4)]
     row = tables.task_table(rows, ["buy-shoes"], ["A"])[0]
-    assert row["time_ci_low"] == pytest.approx(30.0) and row["time_ci_high"] == pytest.approx(30.0)
+    assert row["time_gm_s"] == pytest.approx(30.0)
+    assert row["time_ci_low"] is None and row["time_ci_high"] is None
+    assert row["time_all_ci_low"] is None and row["time_all_ci_high"] is None
+    assert "all 4 times are equal (30 s): no interval" in row["caution"]
+
+
+def test_all_attempts_times_have_an_interval_and_a_median_at_the_end_of_the_row():
+    # Issue 12, item 8: the README promises times "for successful and for all attempts".
+    times = [55.0, 65.0, 75.0]
+    rows = [attempt(f"P{i}", time_s=t) for i, t in enumerate(times)]
+    rows += [
+        attempt("P8", outcome="failure", time_s=300.0),
+        attempt("P9", outcome="skipped", time_s=None),
+    ]
+    row = tables.task_table(rows, ["buy-shoes"], ["A"])[0]
+    assert tuple(row)[-4:] == (
+        "time_all_ci_low",
+        "time_all_ci_high",
+        "time_median_all_s",
+        "seq_ci_clipped",
+    )
+    logs = [math.log(t) for t in [*times, 300.0]]
+    low, high = sps.t.interval(0.95, 3, np.mean(logs), sps.sem(logs))
+    assert row["time_all_ci_low"] == pytest.approx(math.exp(low))
+    assert row["time_all_ci_high"] == pytest.approx(math.exp(high))
+    assert row["time_median_all_s"] == pytest.approx(70.0)
+
+
+def test_seq_interval_is_clipped_to_the_scale_and_marked():
+    # Issue 12, item 4: SEQ [6, 7] gave 0.15-12.85. SEQ runs 1-7 (Sauro & Lewis 2016, ch. 8).
+    rows = [attempt("P1", seq=6), attempt("P2", seq=7)]
+    row = tables.task_table(rows, ["buy-shoes"], ["A"])[0]
+    assert (row["seq_ci_low"], row["seq_ci_high"], row["seq_ci_clipped"]) == (1.0, 7.0, "both")
+    rows = [attempt(f"P{i}", seq=s) for i, s in enumerate([5, 6, 7, 7, 7])]
+    row = tables.task_table(rows, ["buy-shoes"], ["A"])[0]
+    assert row["seq_ci_high"] == 7.0 and row["seq_ci_clipped"] == "high"
+    assert 5.0 < row["seq_ci_low"] < row["seq_mean"]
 
 
 def test_unknown_outcome_is_refused():
@@ -284,7 +321,10 @@ def test_sus_summary_per_variant():
     assert tuple(a) == tables.SUS_SUMMARY_COLUMNS
     assert a["sus_n"] == 3 and a["sus_mean"] == pytest.approx(77.5)
     low, high = sps.t.interval(0.95, 2, 77.5, sps.sem([100, 50, 82.5]))
-    assert (a["sus_ci_low"], a["sus_ci_high"]) == (pytest.approx(low), pytest.approx(high))
+    # SUS runs 0-100 (Sauro & Lewis 2016): the t interval's 140.3 is clipped and marked
+    assert high > 100
+    assert (a["sus_ci_low"], a["sus_ci_high"]) == (pytest.approx(low), 100.0)
+    assert a["sus_ci_clipped"] == "high"
     assert a["sus_grade"] == "B+" and a["sus_percentile"] == pytest.approx(
         questionnaires.sus_percentile(77.5)
     )
@@ -342,10 +382,10 @@ def test_between_subjects_comparisons_use_independent_tests():
         1.0,
         pytest.approx(0.4),
     )
-    assert success["test"] == stats.TEST_FISHER  # expected failures: 2 per variant
-    assert success["p_value"] == pytest.approx(sps.fisher_exact([[10, 0], [6, 4]])[1])
+    # expected failures: 2 per variant, at least 1: the N-1 test (Campbell 2007)
+    assert success["test"] == stats.TEST_N1
+    assert success["p_value"] == pytest.approx(stats.n1_two_proportion_test(6, 10, 10, 10).p_value)
     assert "B's success rate is higher by 40 points" in success["reading"]
-    assert "expected cell count" in success["caution"]
     time = find(rows, metric="time")
     twin = sps.ttest_ind(
         [math.log(35.0 + 3 * i) for i in range(10)],
@@ -397,13 +437,13 @@ def test_within_subjects_comparisons_use_paired_tests_on_matched_participants():
         attempts.append(attempt(f"P{i}", "B", time_s=40.0 + 3 * i + (i % 3), seq=5 + i % 2))
     attempts.append(attempt("P9", "B"))  # saw only B: left out of the paired tests
     attempts.append(attempt("P3", "B", outcome="failure"))  # a second try: the first one counts
-    rows = tables.comparison_table(attempts, [], ["buy-shoes"], ["A", "B"])
+    rows = tables.comparison_table(attempts, [], ["buy-shoes"], ["A", "B"], design="within")
     success = find(rows, metric="success_rate")
     assert success["test"] == stats.TEST_MCNEMAR and success["paired"] is True
     assert (success["n_a"], success["n_b"]) == (8, 8)
     assert success["p_value"] == pytest.approx(sps.binomtest(4, 4, 0.5).pvalue)
     assert (success["value_a"], success["value_b"]) == (0.5, 1.0)
-    assert "1 participant(s) with data in only one variant" in success["caution"]
+    assert "1 participant with data in only one variant" in success["caution"]
     assert success["reading"].startswith("Within subjects, 8 matched participants")
     time = find(rows, metric="time")
     twin = sps.ttest_rel(
@@ -423,7 +463,7 @@ def test_within_subjects_sus_is_paired():
         for i in range(5)
         for v, s in (("A", SUS_MID), ("B", SUS_GOOD if i % 2 else SUS_HIGH))
     ]
-    row = find(tables.comparison_table([], sessions, [], ["A", "B"]), metric="sus")
+    row = find(tables.comparison_table([], sessions, [], ["A", "B"], design="within"), metric="sus")
     assert row["test"] == stats.TEST_PAIRED and row["paired"] is True and row["n_a"] == 5
     assert row["difference"] == pytest.approx((2 * 82.5 + 3 * 100) / 5 - 50)
 
@@ -432,8 +472,36 @@ def test_uncoded_attempts_are_noted_in_comparisons():
     attempts, sessions = between_subjects_study()
     attempts.append(attempt("B11", "B", outcome="uncoded"))
     row = find(tables.comparison_table(attempts, sessions, ["buy-shoes"], ["A", "B"]), metric="seq")
-    assert "1 uncoded attempt(s) left out." in row["caution"]
+    assert "1 uncoded attempt left out." in row["caution"]
     assert row["n_b"] == 10
+
+
+def test_a_between_study_never_pairs_and_warns_of_a_shared_participant_id():
+    # Issue 12, item 5: one id shared by the variants of a between-subjects study switched
+    # every comparison to paired tests on one pair, leaving out everyone else.
+    attempts, sessions = between_subjects_study()
+    attempts.append(attempt("A0", "B"))
+    sessions.append(session("A0", "B", sus=SUS_GOOD))
+    rows = tables.comparison_table(attempts, sessions, ["buy-shoes"], ["A", "B"])
+    assert all(r["paired"] is False for r in rows)
+    success = find(rows, metric="success_rate")
+    assert success["test"] == stats.TEST_N1 and (success["n_a"], success["n_b"]) == (10, 11)
+    assert all("1 participant id (A0) seen in both A and B" in r["caution"] for r in rows)
+    assert tables.between_warnings(attempts, sessions, ["A", "B"], "between") == [
+        find(rows, metric="sus")["caution"]
+    ]
+    assert tables.between_warnings(attempts, sessions, ["A", "B"], "within") == []
+    within = tables.comparison_table(attempts, sessions, ["buy-shoes"], ["A", "B"], design="within")
+    assert find(within, metric="success_rate")["test"] == stats.TEST_MCNEMAR
+
+
+def test_a_rating_difference_interval_is_clipped_to_the_scale_width():
+    # SEQ differences lie within +-6 (the scale runs 1-7, Sauro & Lewis 2016).
+    attempts = [attempt("A1", "A", seq=1), attempt("A2", "A", seq=2)]
+    attempts += [attempt("B1", "B", seq=6), attempt("B2", "B", seq=7)]
+    row = find(tables.comparison_table(attempts, [], ["buy-shoes"], ["A", "B"]), metric="seq")
+    assert row["ci_high"] == 6.0 and row["ci_clipped"] == "high"
+    assert "upper bound clipped to the scale" in row["reading"]
 
 
 def test_a_study_without_attempts_or_questionnaires_gives_plain_rows():
@@ -478,7 +546,7 @@ def naive_task_figures(rows):
         "lostness_mean": ratio(sum(lostness), len(lostness)),
         "directness_rate": ratio(sum(bool(a["direct"]) for a in won), len(won)),
         "seq_mean": seq.mean,
-        "seq_ci_high": seq.high,
+        "seq_ci_high": None if seq.high is None else min(seq.high, 7.0),
         "uncoded": len(rows) - len(coded),
         "time_n": time.n,
     }
@@ -546,7 +614,7 @@ def test_participant_rows_equal_their_row_by_row_twin_exactly(rows):
 def test_within_subjects_time_comparison_pairs_each_first_coded_attempt(rows):
     (row,) = [
         r
-        for r in tables.comparison_table(rows, [], ["buy-shoes"], ["A", "B"])
+        for r in tables.comparison_table(rows, [], ["buy-shoes"], ["A", "B"], design="within")
         if r["task"] == "buy-shoes" and r["metric"] == "time"
     ]
     first = [{}, {}]

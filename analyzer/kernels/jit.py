@@ -49,6 +49,7 @@ from analyzer.kernels.structures import (
     CRIT_CLICK,
     CRIT_EVENT,
     CRIT_URL,
+    SKIPPED,
     SUCCESS,
     UNCODED,
     Attempts,
@@ -480,6 +481,15 @@ def _reference_lengths(path_start: np.ndarray, a_task: np.ndarray, a_variant: np
     return ref
 
 
+@njit(**NUMBA_OPTIONS)
+def _navigated(outcome: int) -> bool:
+    # Path figures describe navigation toward the task's goal: a skipped attempt
+    # (the participant never tried) and an uncoded one (its end is unknown) have
+    # none. Abandoned and failed attempts keep theirs: the participant did
+    # navigate, and how lost they got is part of why they gave up.
+    return outcome != SKIPPED and outcome != UNCODED
+
+
 @njit(**PARALLEL_OPTIONS)
 def _path_figures(path_start: np.ndarray, path_keys: np.ndarray, a_task: np.ndarray,
                   a_variant: np.ndarray, outcome: np.ndarray, expected_start: np.ndarray,
@@ -496,6 +506,8 @@ def _path_figures(path_start: np.ndarray, path_keys: np.ndarray, a_task: np.ndar
             if j == 0 or ordered[j] != ordered[j - 1]:
                 n += 1
         distinct[a] = n
+        if not _navigated(outcome[a]):
+            continue
         k = a_task[a]
         if expected_start[k + 1] > expected_start[k]:
             edit[a] = _levenshtein(path, expected_keys[expected_start[k] : expected_start[k + 1]])
@@ -523,6 +535,9 @@ def attempt_metrics(
     :class:`Attempts`, aligned with ``segments``. Lostness uses R = the
     expected path's length, else the shortest successful path of the task
     in the same variant; it is NaN where no R exists or the path is empty.
+    Lostness (NaN) and path edit distance (-1) are missing for skipped and
+    uncoded attempts, which did not navigate toward the goal (or whose end
+    is unknown); abandoned and failed attempts keep them (:func:`navigated`).
     """
     ev, rules = check_events(events), check_rules(rules, events)
     n, na = len(ev.t), len(segments.session)
@@ -543,6 +558,11 @@ def attempt_metrics(
     clicks, misclicks, rage, moderator_errors, invalid, js_errors = counts
     return Attempts(clicks, misclicks, rage, moderator_errors, invalid, js_errors, seq, path_start,
                     path_keys, distinct, edit, lostness, direct, event_attempt)  # fmt: skip
+
+
+def navigated(outcome: np.ndarray) -> np.ndarray:
+    """Which attempts have path figures: every outcome but skipped and uncoded."""
+    return (outcome != SKIPPED) & (outcome != UNCODED)
 
 
 def levenshtein(a: np.ndarray, b: np.ndarray) -> int:

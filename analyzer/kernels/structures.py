@@ -14,11 +14,13 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
+from analyzer.numbers import plural
 from recorder.wire import schema
 
 # Codes in the structures' columns.
 SUCCESS = schema.OUTCOMES["success"]
 UNCODED = 0  # outcome code of an attempt nobody ended and no criterion met
+SKIPPED = schema.OUTCOMES["skipped"]
 BY_NONE, BY_MODERATOR, BY_CRITERIA = 0, 1, 2  # coded_by codes
 CRIT_NONE, CRIT_URL, CRIT_CLICK, CRIT_EVENT = 0, 1, 2, 3  # success criterion kinds
 
@@ -131,7 +133,7 @@ def checked_column(
     if col.ndim != 1:
         raise ValueError(f"{name}: must be one-dimensional, got shape {col.shape}")
     if length is not None and len(col) != length:
-        raise ValueError(f"{name}: has {len(col)} entries, expected {length}")
+        raise ValueError(f"{name}: has {plural(len(col), 'entry')}, expected {length}")
     if col.flags.writeable:
         col = col.view()
         col.flags.writeable = False

@@ -170,8 +170,9 @@ class StudyResults:
         if tables is None:
             return []
         return tables.comparison_table(
-            self._attempt_columns, self.sessions, data.tasks, data.variants
-        )
+            self._attempt_columns, self.sessions, data.tasks, data.variants,
+            design=data.study.design,
+        )  # fmt: skip
 
     @cached_property
     def _attempt_columns(self) -> AttemptColumns:
@@ -286,7 +287,8 @@ def attempt_rows(
         fig.js_errors[head].tolist(), fig.invalid_inputs[head].tolist(), pages.tolist(),
         distinct_pages.tolist(), (pages - distinct_pages).tolist(),
         _nullable(edits, edits < 0, integer=True), _nullable(lostness, np.isnan(lostness)),
-        fig.direct[head].tolist(), _nullable(seq, np.isnan(seq), integer=True), paths,
+        _nullable(fig.direct[head], ~kernels.navigated(seg.outcome[head])),
+        _nullable(seq, np.isnan(seq), integer=True), paths,
     )  # fmt: skip
     return [
         dict(zip(ATTEMPT_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)
@@ -475,7 +477,8 @@ def stats_tables(data: StudyData, attempts: list[dict[str, Any]],
     tasks, variants, tables = data.tasks, data.variants, _statistics()
     if tables is not None:
         return (tables.task_table(attempts, tasks, variants), tables.participant_table(attempts, sessions),
-                tables.comparison_table(attempts, sessions, tasks, variants))  # fmt: skip
+                tables.comparison_table(attempts, sessions, tasks, variants,
+                                        design=data.study.design))  # fmt: skip
     return (
         plain_task_rows(attempts, tasks, variants),
         plain_participant_rows(attempts, sessions),
@@ -516,7 +519,7 @@ def plain_task_rows(
                 "misclick_rate": round(sum(a["misclicks"] for a in mine) / clicks, 4) if clicks else None,
                 "clicks_mean": _mean([a["clicks"] for a in mine]),
                 "lostness_mean": _mean([a["lostness"] for a in mine if a["lostness"] is not None]),
-                "directness_rate": rate(sum(a["direct"] for a in mine)),
+                "directness_rate": rate(sum(bool(a["direct"]) for a in mine)),
                 "seq_mean": _mean([a["seq"] for a in mine if a["seq"] is not None]),
             }  # fmt: skip
             rows.append({column: values.get(column) for column in TASK_COLUMNS})

@@ -14,8 +14,16 @@ Choices (see also the functions' docstrings):
   rate, time and mean, and counted in the extra ``uncoded`` column.
 - ``skipped`` attempts count as attempts that did not succeed.
 - Times are of attempts with a recorded time above 0 s; ``time_gm_s`` and
-  its interval and median are of successful attempts, ``time_gm_all_s`` of
-  all coded attempts.
+  its interval and median are of successful attempts, ``time_gm_all_s`` and
+  the appended ``time_all_ci_low``, ``time_all_ci_high``,
+  ``time_median_all_s`` of all coded attempts.
+- Where all values are equal an interval is None (no width is not
+  certainty) and the ``caution`` says so; a rating's t interval is clipped to
+  its scale (``stats.SCALES``) and ``seq_ci_clipped`` (``ci_clipped``,
+  ``sus_ci_clipped``) names the clipped bound: "low", "high" or "both".
+- Comparisons pair participants only in a study declared ``design =
+  "within"``; in a between-subjects study a participant id seen in two
+  variants earns a caution and the comparison stays independent.
 - ``clicks_mean`` is clicks to completion (successful attempts, as DESIGN
   defines it); ``lostness_mean`` is over coded attempts with a lostness.
 - ``directness_rate`` = direct successes / successes: of those who succeeded,
@@ -46,6 +54,7 @@ from analyzer.metrics.attempts import (
     sums_by_code,
 )
 from analyzer.metrics.attempts import OUTCOMES as OUTCOMES  # the outcomes the tables know
+from analyzer.numbers import plural
 from analyzer.stats import compare as stats
 from analyzer.stats import questionnaires
 from analyzer.stats.compare import CONFIDENCE, SMALL_CELL
@@ -77,7 +86,8 @@ TASK_COLUMNS = _columns(
     "clicks_mean lostness_mean directness_rate seq_mean"
 )
 TASK_EXTRA_COLUMNS = _columns(
-    "uncoded time_n directness_ci_low directness_ci_high seq_ci_low seq_ci_high caution"
+    "uncoded time_n directness_ci_low directness_ci_high seq_ci_low seq_ci_high caution "
+    "time_all_ci_low time_all_ci_high time_median_all_s seq_ci_clipped"
 )
 PARTICIPANT_COLUMNS = _columns(
     "participant variant session tasks successes time_total_s errors sus"
@@ -87,11 +97,13 @@ COMPARISON_COLUMNS = _columns(
     "task metric variant_a variant_b value_a value_b difference ci_low ci_high test "
     "statistic p_value"
 )
-COMPARISON_EXTRA_COLUMNS = ("n_a", "n_b", "paired", "reading", "caution")
+COMPARISON_EXTRA_COLUMNS = ("n_a", "n_b", "paired", "reading", "caution", "ci_clipped")
 SUS_SUMMARY_COLUMNS = _columns(
     "variant sessions sus_n sus_mean sus_ci_low sus_ci_high sus_median sus_grade "
-    "sus_percentile umux_lite_n umux_lite_mean umux_lite_sus_equivalent nps_n nps"
+    "sus_percentile umux_lite_n umux_lite_mean umux_lite_sus_equivalent nps_n nps sus_ci_clipped"
 )
+#: The study designs (the study file's ``design``): only "within" pairs participants.
+BETWEEN, WITHIN = "between", "within"
 
 # ------------------------------------------------------------------ helpers
 
@@ -169,8 +181,8 @@ def _task_row(task: str, variant: str, cell: Cell, confidence: float) -> Row:
     error = stats.adjusted_wald(_total(cell.with_error), n, confidence)
     directness = stats.adjusted_wald(_total(direct & success), successes, confidence)
     times = stats.time_summary(cell.success_time.listed(), confidence)
-    seq = stats.mean_interval(cell.number("seq").listed(), confidence)
-    all_times = time.value[time.positive()].tolist()
+    seq = stats.mean_interval(cell.number("seq").listed(), confidence, stats.SCALES["seq"])
+    all_times = stats.time_summary(time.value[time.positive()].tolist(), confidence)
     return {
         "task": task,
         "variant": variant,
@@ -184,7 +196,7 @@ def _task_row(task: str, variant: str, cell: Cell, confidence: float) -> Row:
         "time_ci_low": times.low,
         "time_ci_high": times.high,
         "time_median_s": times.median,
-        "time_gm_all_s": stats.time_summary(all_times, confidence).geometric_mean,
+        "time_gm_all_s": all_times.geometric_mean,
         "error_rate": error.estimate,
         "error_rate_ci_low": error.low,
         "error_rate_ci_high": error.high,
@@ -200,16 +212,30 @@ def _task_row(task: str, variant: str, cell: Cell, confidence: float) -> Row:
         "directness_ci_high": directness.high,
         "seq_ci_low": seq.low,
         "seq_ci_high": seq.high,
-        "caution": _task_caution(n, cell.uncoded),
+        "caution": _task_caution(n, cell.uncoded, times=times, all_times=all_times, seq=seq),
+        "time_all_ci_low": all_times.low,
+        "time_all_ci_high": all_times.high,
+        "time_median_all_s": all_times.median,
+        "seq_ci_clipped": seq.clipped,
     }
 
 
-def _task_caution(n: int, uncoded: int) -> str | None:
-    left_out = f"{uncoded} uncoded attempt(s) left out (never ended by the moderator)."
+_SUMMARY_WORDS = {"times": "Successful times", "all_times": "All times", "seq": "SEQ"}
+
+
+def _task_caution(
+    n: int, uncoded: int, **summaries: stats.TimeSummary | stats.MeanSummary
+) -> str | None:
+    left_out = f"{plural(uncoded, 'uncoded attempt')} left out (never ended by the moderator)."
     if n == 0:
         return _join("No coded attempts: nothing to report.", left_out if uncoded else None)
-    few = f"Only {n} attempt(s): the intervals are wide." if n < SMALL_CELL else None
-    return _join(few, left_out if uncoded else None)
+    few = f"Only {plural(n, 'attempt')}: the intervals are wide." if n < SMALL_CELL else None
+    equal = [
+        f"{_SUMMARY_WORDS[name]}: {summary.reason}."
+        for name, summary in summaries.items()
+        if summary.n >= 2 and summary.low is None and summary.reason
+    ]
+    return _join(few, *equal, left_out if uncoded else None)
 
 
 # ------------------------------------------------------- participants table
@@ -356,7 +382,9 @@ class _Answered:
 
 
 def _summary_row(variant: str, answered: _Answered, confidence: float) -> Row:
-    sus = stats.mean_interval([x for _, x in answered.of(variant, "sus")], confidence)
+    sus = stats.mean_interval(
+        [x for _, x in answered.of(variant, "sus")], confidence, stats.SCALES["sus"]
+    )
     umux = [x for _, x in answered.of(variant, "umux_lite")]
     umux_mean = _mean(umux)
     mine = [answered.sessions[i] for i in answered.by_variant.get(variant, [])]
@@ -378,6 +406,7 @@ def _summary_row(variant: str, answered: _Answered, confidence: float) -> Row:
         ),
         "nps_n": len(nps_answers),
         "nps": questionnaires.nps(nps_answers),
+        "sus_ci_clipped": sus.clipped,
     }
 
 
@@ -399,6 +428,7 @@ def comparison_table(
     tasks: Sequence[str],
     variants: Sequence[str],
     confidence: float = CONFIDENCE,
+    design: str = BETWEEN,
 ) -> list[Row]:
     """The ``comparisons`` table: one row per task x metric x pair of variants.
 
@@ -409,11 +439,15 @@ def comparison_table(
     answers, one study-level row per pair with ``task`` = ``STUDY_TASK``,
     "(study)". ``variant_a`` is the earlier of the pair in variant order.
 
-    Within-subjects: when any participant appears in both variants of a pair,
-    that pair is compared with paired tests (McNemar exact, paired t on log
-    times, paired t) on the participants with data in both; the caution says
-    how many others were left out. A participant's first coded attempt at a
-    task (first answered session) in a variant is the one paired.
+    Within-subjects (``design`` = "within", declared in the study file): a
+    pair of variants that shares participants is compared with paired tests
+    (McNemar exact, paired t on log times, paired t) on the participants with
+    data in both; the caution says how many others were left out. A
+    participant's first coded attempt at a task (first answered session) in
+    a variant is the one paired. A between-subjects study never pairs: a
+    participant id seen in both variants of a pair earns a caution on each of
+    the pair's rows (:func:`shared_participants`), and the samples are
+    compared as independent.
 
     Parameters
     ----------
@@ -425,19 +459,25 @@ def comparison_table(
         The study's task and variant ids, in order.
     confidence : float
         Confidence level, 0.95 by default.
+    design : str
+        The study's design, "between" (default) or "within".
 
     Returns
     -------
     list of dict
         ``COMPARISON_COLUMNS`` then ``n_a``, ``n_b`` (sample sizes, or matched
-        pairs), ``paired``, ``reading`` (plain language) and ``caution``.
+        pairs), ``paired``, ``reading`` (plain language), ``caution`` and
+        ``ci_clipped`` (the interval bound clipped to a rating scale).
     """
+    if design not in (BETWEEN, WITHIN):
+        raise ValueError(f"design: must be {BETWEEN!r} or {WITHIN!r}, got {design!r}")
     columns = _read(attempts)
     cells, nobody = columns.cells(), Cell.empty(columns)
     seen = chain(columns.codes("variant")[1], (s["variant"] for s in sessions))
     pairs = list(combinations(_ordered(variants, seen), 2))
     people = _people(columns, sessions)
-    within = {(a, b): bool(people[a] & people[b]) for a, b in pairs}
+    within = {(a, b): design == WITHIN and bool(people[a] & people[b]) for a, b in pairs}
+    shared = {} if design == WITHIN else shared_participants(people, pairs)
     rows = [
         _task_comparison(
             task,
@@ -446,6 +486,7 @@ def comparison_table(
             [cells.get((task, v), nobody) for v in pair],
             within[pair],
             confidence,
+            shared.get(pair),
         )
         for task in _ordered(tasks, columns.codes("task")[1])
         for metric in TASK_METRICS
@@ -454,8 +495,40 @@ def comparison_table(
     answered = _Answered(sessions)
     for metric in STUDY_METRICS:
         if answered.asked(metric):
-            rows += [_study_comparison(metric, p, answered, within[p], confidence) for p in pairs]
+            rows += [
+                _study_comparison(metric, p, answered, within[p], confidence, shared.get(p))
+                for p in pairs
+            ]
     return rows
+
+
+def shared_participants(
+    people: Mapping[Any, set[Any]], pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """The caution of each pair of variants that shares participant ids in a between study."""
+    cautions = {}
+    for a, b in pairs:
+        both = sorted(people.get(a, set()) & people.get(b, set()), key=str)
+        if both:
+            shown = ", ".join(map(str, both[:5])) + (", ..." if len(both) > 5 else "")
+            cautions[(a, b)] = (
+                f"{plural(len(both), 'participant id')} ({shown}) seen in both {a} and {b} of a "
+                "between-subjects study: compared as independent samples; if the same people "
+                'used both variants, declare design = "within" in the study file.'
+            )
+    return cautions
+
+
+def between_warnings(
+    attempts: Attempts, sessions: Sequence[Session], variants: Sequence[str], design: str
+) -> list[str]:
+    """Cautions of a between-subjects study whose participant ids recur across variants."""
+    if design == WITHIN:
+        return []
+    columns = _read(attempts)
+    seen = chain(columns.codes("variant")[1], (s["variant"] for s in sessions))
+    pairs = list(combinations(_ordered(variants, seen), 2))
+    return list(shared_participants(_people(columns, sessions), pairs).values())
 
 
 def _people(columns: AttemptColumns, sessions: Sequence[Session]) -> dict[Any, set[Any]]:
@@ -476,7 +549,9 @@ def _match(first_a: dict[Any, T], first_b: dict[Any, T]) -> tuple[list[T], list[
     matched = [p for p in first_a if p in first_b]
     unmatched = len(first_a) + len(first_b) - 2 * len(matched)
     note = (
-        f"{unmatched} participant(s) with data in only one variant left out." if unmatched else None
+        f"{plural(unmatched, 'participant')} with data in only one variant left out."
+        if unmatched
+        else None
     )
     return [first_a[p] for p in matched], [first_b[p] for p in matched], note
 
@@ -496,13 +571,14 @@ def _task_comparison(
     cells: Sequence[Cell],
     within: bool,
     confidence: float,
+    shared: str | None = None,
 ) -> Row:
     cell_a, cell_b = cells
     uncoded = cell_a.uncoded + cell_b.uncoded
-    left_out = f"{uncoded} uncoded attempt(s) left out." if uncoded else None
+    left_out = f"{plural(uncoded, 'uncoded attempt')} left out." if uncoded else None
     if not within:
         comparison = _independent(metric, cell_a, cell_b, confidence)
-        return _comparison_row(task, metric, pair, comparison, confidence, left_out)
+        return _comparison_row(task, metric, pair, comparison, confidence, left_out, shared)
     a, b, alone = _match(cell_a.first_by_participant, cell_b.first_by_participant)
     comparison = _paired(
         metric,
@@ -528,7 +604,7 @@ def _independent(metric: str, a: Cell, b: Cell, confidence: float) -> AnyCompari
     values_a, values_b = _values(metric, a).listed(), _values(metric, b).listed()
     if metric == "time":
         return stats.compare_times(values_a, values_b, confidence)
-    return stats.compare_means(values_a, values_b, confidence)
+    return stats.compare_means(values_a, values_b, confidence, scale=stats.SCALES.get(metric))
 
 
 def _paired(
@@ -544,19 +620,27 @@ def _paired(
     kept_a, kept_b = values_a.value[kept].tolist(), values_b.value[kept].tolist()
     if metric == "time":
         return stats.compare_times(kept_a, kept_b, confidence, paired=True)
-    return stats.compare_means(kept_a, kept_b, confidence, paired=True)
+    return stats.compare_means(
+        kept_a, kept_b, confidence, paired=True, scale=stats.SCALES.get(metric)
+    )
 
 
 def _study_comparison(
-    metric: str, pair: tuple[str, str], answered: _Answered, within: bool, confidence: float
+    metric: str,
+    pair: tuple[str, str],
+    answered: _Answered,
+    within: bool,
+    confidence: float,
+    shared: str | None = None,
 ) -> Row:
     scores = [answered.of(variant, metric) for variant in pair]
+    scale = stats.SCALES.get(metric)
     if not within:
         a, b = ([x for _, x in variant_scores] for variant_scores in scores)
-        comparison = stats.compare_means(a, b, confidence)
-        return _comparison_row(STUDY_TASK, metric, pair, comparison, confidence)
+        comparison = stats.compare_means(a, b, confidence, scale=scale)
+        return _comparison_row(STUDY_TASK, metric, pair, comparison, confidence, shared)
     a, b, alone = _match(_first(scores[0]), _first(scores[1]))
-    comparison = stats.compare_means(a, b, confidence, paired=True)
+    comparison = stats.compare_means(a, b, confidence, paired=True, scale=scale)
     return _comparison_row(STUDY_TASK, metric, pair, comparison, confidence, alone)
 
 
@@ -588,4 +672,5 @@ def _comparison_row(
         "paired": c.paired,
         "reading": reading(c, metric, a, b, confidence),
         "caution": _join(small, c.note if c.test else None, *notes),
+        "ci_clipped": c.clipped,
     }

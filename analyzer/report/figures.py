@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analyzer.metrics.tables import sus_summary
+from analyzer.numbers import plural
 from analyzer.report import charts
 from analyzer.report.charts import Axis, Group, Legend, Point, Row
 from analyzer.report.sections import (
@@ -22,10 +23,10 @@ from analyzer.report.sections import (
     Chart,
     Context,
     chart_rows,
+    clipped_range,
     figure,
     missing,
     num,
-    num_range,
     pct,
     pct_range,
     secs,
@@ -157,7 +158,7 @@ def misclick_chart(ctx: Context) -> Chart:
     def make(r: Mapping[str, Any], v: str) -> Row:
         clicks, mis, rage = counts[(r["task"], v)]
         return Row(v, ctx.palette[v], r.get("misclick_rate"),
-                   shown=f"{pct(r.get('misclick_rate'))}  {mis} of {clicks} clicks; {rage} rage",
+                   shown=f"{pct(r.get('misclick_rate'))}  {mis} of {plural(clicks, 'click')}; {rage} rage",
                    empty="no clicks")  # fmt: skip
 
     axis = charts.linear_axis(top, "Misclicks / clicks (clicks on nothing clickable that led nowhere)",
@@ -191,7 +192,8 @@ def sus_chart(ctx: Context, summary: list[dict[str, Any]]) -> Chart:
     by = {r["variant"]: r for r in summary}
     for v in ctx.variants:
         r = by.get(v, {})
-        shown = f"{num(r.get('sus_mean'))} ({num_range(r.get('sus_ci_low'), r.get('sus_ci_high'))}) {r.get('sus_grade') or ''}"
+        ci = clipped_range(r.get("sus_ci_low"), r.get("sus_ci_high"), r.get("sus_ci_clipped"))
+        shown = f"{num(r.get('sus_mean'))} ({ci}) {r.get('sus_grade') or ''}"
         rows.append(Row(v, ctx.palette[v], r.get("sus_mean"), r.get("sus_ci_low"), r.get("sus_ci_high"),
                         points=scores.get(v, []), shown=shown.strip(), empty="no SUS answers"))  # fmt: skip
     axis = Axis(0, 100, [0, 20, 40, 60, 80, 100], "SUS score (0–100); bands: Sauro-Lewis grades",
@@ -203,7 +205,8 @@ def sus_chart(ctx: Context, summary: list[dict[str, Any]]) -> Chart:
                            legend=[Legend("dot", "one participant", charts.MUTED),
                                    Legend("interval", "mean and its 95% interval"),
                                    Legend("reference", "average SUS (68)")])  # fmt: skip
-    table = [[r["variant"], r["sus_n"], num(r.get("sus_mean")), num_range(r.get("sus_ci_low"), r.get("sus_ci_high")),
+    table = [[r["variant"], r["sus_n"], num(r.get("sus_mean")),
+              clipped_range(r.get("sus_ci_low"), r.get("sus_ci_high"), r.get("sus_ci_clipped")),
               num(r.get("sus_median")), r.get("sus_grade"), num(r.get("sus_percentile"), 0),
               num(r.get("umux_lite_mean")), num(r.get("nps"), 0)] for r in summary]  # fmt: skip
     has = any(r["sus_n"] for r in summary)
@@ -217,18 +220,21 @@ def seq_chart(ctx: Context) -> Chart:
 
     def make(r: Mapping[str, Any], v: str) -> Row:
         return Row(v, ctx.palette[v], r.get("seq_mean"), r.get("seq_ci_low"), r.get("seq_ci_high"),
-                   shown=f"{num(r.get('seq_mean'))} ({num_range(r.get('seq_ci_low'), r.get('seq_ci_high'))})",
+                   shown=f"{num(r.get('seq_mean'))} "
+                         f"({clipped_range(r.get('seq_ci_low'), r.get('seq_ci_high'), r.get('seq_ci_clipped'))})",
                    empty="no SEQ answers")  # fmt: skip
 
     answered: Counter[tuple[str, str]] = Counter(
         (a["task"], a["variant"]) for a in ctx.results.attempts if a["seq"] is not None
     )
     axis = Axis(1, 7, [1, 2, 3, 4, 5, 6, 7], "Single Ease Question, 1 (very hard) to 7 (very easy)")
-    svg = charts.row_chart("chart-seq", "SEQ per task and variant", "Mean SEQ rating with its 95% t interval.",
+    svg = charts.row_chart("chart-seq", "SEQ per task and variant", "Mean SEQ rating with its 95% t interval "
+                           "(clipped to the scale's 1-7 where it reaches past, and marked so).",
                            _groups(ctx, make), axis,
                            legend=[Legend("interval", "mean SEQ and its 95% interval")])  # fmt: skip
     rows = [[r["task"], r["variant"], answered[(r["task"], r["variant"])], num(r.get("seq_mean")),
-             num_range(r.get("seq_ci_low"), r.get("seq_ci_high"))] for r in _all(ctx)]  # fmt: skip
+             clipped_range(r.get("seq_ci_low"), r.get("seq_ci_high"), r.get("seq_ci_clipped"))]
+            for r in _all(ctx)]  # fmt: skip
     return Chart("chart-seq", "SEQ", svg if answered else None, ("Task", "Variant", "Answers", "Mean", "95% CI"),
                  chart_rows(rows), "No SEQ answers recorded.")  # fmt: skip
 

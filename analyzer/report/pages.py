@@ -15,6 +15,7 @@ from itertools import pairwise
 from typing import Any
 
 from analyzer.metrics.analyze import PATH_SEPARATOR
+from analyzer.numbers import plural
 from analyzer.report import charts
 from analyzer.report.charts import Click, Group, Legend, PageNode, Row, Step
 from analyzer.report.sections import DASH, Chart, Context, ms, pct
@@ -122,7 +123,9 @@ def _flow(chart_id: str, task: str, variant: str, transitions: list[dict[str, An
                   [[str(c) for c in row] for row in table], "No attempts at this task in this variant.")  # fmt: skip
     exact = sum(1 for path, _ in paths if reference and path == reference)
     followed = (
-        f"{exact} of {len(paths)} attempts followed it exactly." if paths and reference else ""
+        f"{exact} of {plural(len(paths), 'attempt')} followed it exactly."
+        if paths and reference
+        else ""
     )
     return Flow(chart_id, task, variant, chart, f"Top row: {words}" + (
         f" ({PATH_SEPARATOR.join(reference)})." if reference else "."), followed,

@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 
 from analyzer.metrics.analyze import StudyResults, analyze
+from analyzer.numbers import plural
 from analyzer.report import figures, pages, sections
 from recorder.errors import UxlabError
 from recorder.storage import store
@@ -48,24 +49,20 @@ SECTIONS = (
 def environment() -> jinja2.Environment:
     """The report's jinja2 environment (autoescape on, undefined names are errors)."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("analyzer.report", "templates"),
+        loader=jinja2.PackageLoader("analyzer.report.render", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters.update(
-        pct=sections.pct, secs=sections.secs, num=sections.num, dash=_dash, plural=_plural
+        pct=sections.pct, secs=sections.secs, num=sections.num, dash=_dash, plural=plural
     )
     return env
 
 
 def _dash(value: Any) -> Any:
     return sections.DASH if sections.missing(value) or value == "" else value
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def render_report(results: StudyResults, study: Study, *, generated: datetime | None = None) -> str:

@@ -27,7 +27,9 @@ from typing import Any
 from markupsafe import Markup
 
 from analyzer.metrics.analyze import PATH_SEPARATOR, StudyResults
-from analyzer.metrics.tables import STUDY_TASK
+from analyzer.metrics.tables import STUDY_TASK, between_warnings
+from analyzer.numbers import num as plain_num
+from analyzer.numbers import num_apart, p_cell, plural, sig
 from analyzer.report.charts import Palette
 from analyzer.stats.compare import CONFIDENCE, adjusted_wald
 from recorder.wire.studyfile import Study
@@ -71,13 +73,28 @@ def figure(value: Any) -> float | None:
 
 
 def pct(value: Any) -> str:
-    """A rate as a whole percentage: ``0.667`` -> ``67%``."""
-    return DASH if missing(value) else f"{100 * value:.0f}%"
+    """A rate as a whole percentage: ``0.667`` -> ``67%`` (never ``0%`` or ``100%`` unless it is)."""
+    if missing(value):
+        return DASH
+    shown = f"{100 * value:.0f}"
+    if 0.0 < value < 1.0 and shown in ("0", "100"):
+        shown = num_apart(100 * value, float(shown))
+    return f"{shown}%"
 
 
 def pct_range(low: Any, high: Any) -> str:
     """An interval of rates: ``35–89%``."""
-    return DASH if missing(low) or missing(high) else f"{100 * low:.0f}–{100 * high:.0f}%"
+    return DASH if missing(low) or missing(high) else f"{pct(low)[:-1]}–{pct(high)}"
+
+
+#: How a bound clipped to its rating scale is marked (the t interval reached past the scale).
+CLIPPED_MARK = "clipped to the scale"
+
+
+def clipped_note(clipped: Any) -> str:
+    """`` (lower bound clipped to the scale)`` for an interval a table marks as clipped, else ``""``."""
+    words = {"low": "lower bound", "high": "upper bound", "both": "both bounds"}
+    return f" ({words[clipped]} {CLIPPED_MARK})" if clipped in words else ""
 
 
 def secs(value: Any, unit: bool = True) -> str:
@@ -101,6 +118,12 @@ def num(value: Any, digits: int = 1) -> str:
 def num_range(low: Any, high: Any, digits: int = 1) -> str:
     """An interval of numbers: ``4.2–5.4``."""
     return DASH if missing(low) or missing(high) else f"{low:.{digits}f}–{high:.{digits}f}"
+
+
+def clipped_range(low: Any, high: Any, clipped: Any) -> str:
+    """A rating interval, marked ``, clipped`` where a bound was set to the scale's end."""
+    shown = num_range(low, high)
+    return f"{shown}, clipped" if clipped and shown != DASH else shown
 
 
 def ms(value: Any) -> str:
@@ -286,6 +309,9 @@ class Glance:
     more_clear: int
     unclear: int
     hardest: list[str]
+    warnings: list[str] = field(
+        default_factory=list
+    )  # e.g. an id in two variants of a between study
 
 
 def excludes_null(row: Mapping[str, Any]) -> bool | None:
@@ -313,11 +339,15 @@ def glance(ctx: Context, sus_rows: list[dict[str, Any]]) -> Glance:
         won = sum(r.get("successes") or 0 for r in rows)
         interval = adjusted_wald(won, n) if n else None
         s = sus.get(v, {})
+        sus_ci = num_range(s.get("sus_ci_low"), s.get("sus_ci_high"))
+        if sus_ci == DASH and (s.get("sus_n") or 0) >= 2:
+            sus_ci = "none: all scores are equal"
         tiles.append(Tile(
             v, ctx.palette[v], sum(1 for p in ctx.results.participants if p["variant"] == v),
             pct(won / n) if n else DASH, pct_range(interval.low, interval.high) if interval else DASH,
-            f"{won} of {n} attempts" if n else "no attempts", num(s.get("sus_mean")),
-            num_range(s.get("sus_ci_low"), s.get("sus_ci_high")), s.get("sus_grade") or DASH,
+            f"{won} of {plural(n, 'attempt')}" if n else "no attempts", num(s.get("sus_mean")),
+            sus_ci + (clipped_note(s.get("sus_ci_clipped")) if sus_ci != DASH else ""),
+            s.get("sus_grade") or DASH,
         ))  # fmt: skip
     comparisons = ctx.results.comparisons
     clear = [r for r in comparisons if supported(r)]
@@ -329,10 +359,13 @@ def glance(ctx: Context, sus_rows: list[dict[str, Any]]) -> Glance:
         )
     )
     unclear = sum(1 for r in comparisons if excludes_null(r) is not None and not supported(r))
+    warnings = between_warnings(
+        ctx.results.attempts, ctx.results.sessions, ctx.variants, ctx.study.design
+    )
     return Glance(
         tiles=tiles, tallies=_tallies(ctx), more_clear=max(len(clear) - GLANCE_READINGS, 0),
         clear=[(_task_label(r["task"]), r["reading"]) for r in clear[:GLANCE_READINGS]],
-        unclear=unclear, hardest=_hardest(ctx),
+        unclear=unclear, hardest=_hardest(ctx), warnings=warnings,
     )  # fmt: skip
 
 
@@ -376,7 +409,7 @@ def _tallies(ctx: Context) -> list[tuple[str, list[str]]]:
 
 def _count(rows: list[dict[str, Any]], total: int | None = None) -> str:
     sure = sum(1 for r in rows if supported(r))
-    of = f" of {total} tasks" if total is not None else ""
+    of = f" of {plural(total, 'task')}" if total is not None else ""
     return f"{len(rows)}{of}" + (f" ({sure} clearly)" if sure else "")
 
 
@@ -387,7 +420,8 @@ def _hardest(ctx: Context) -> list[str]:
     rows.sort(key=lambda r: (r["success_rate"], -(r.get("time_gm_all_s") or 0.0)))
     return [f"{r['task']} in {r['variant']}: {pct(r['success_rate'])} success "
             f"(95% CI {pct_range(r['success_ci_low'], r['success_ci_high'])}), "
-            f"{r['successes']} of {r['attempts']}" for r in rows[:3] if r["success_rate"] < 1.0]  # fmt: skip
+            f"{r['successes']} of {plural(r['attempts'], 'attempt')}" for r in rows[:3]
+            if r["success_rate"] < 1.0]  # fmt: skip
 
 
 # --------------------------------------------------------------- task summary
@@ -504,7 +538,7 @@ def _matrix_cell(attempts: list[dict[str, Any]], task: str, p: Mapping[str, Any]
         f"{OUTCOME_MARKS.get(a['outcome'], '?')} {secs(a['time_s'])}" for a in attempts
     )
     detail = "; ".join(
-        f"{OUTCOME_WORDS.get(a['outcome'], a['outcome'])}, {secs(a['time_s'])}, {a['errors']} error(s), path {a['path'] or DASH}"
+        f"{OUTCOME_WORDS.get(a['outcome'], a['outcome'])}, {secs(a['time_s'])}, {plural(a['errors'], 'error')}, path {a['path'] or DASH}"
         for a in attempts
     )
     return Cell(
@@ -537,8 +571,8 @@ def comparisons(ctx: Context) -> list[ComparisonGroup]:
             Cell(value(r.get("value_a")), "value_a", r["task"], css="num"),
             Cell(value(r.get("value_b")), "value_b", r["task"], css="num"),
             Cell(diff(r.get("difference")), "difference", r["task"], css="num"),
-            Cell(DASH if missing(r.get("ci_low")) else f"{diff(r['ci_low'], False)} to {diff(r['ci_high'])}", "ci",
-                 r["task"], css="num"),
+            Cell(DASH if missing(r.get("ci_low")) else f"{diff(r['ci_low'], False)} to {diff(r['ci_high'])}"
+                 + clipped_note(r.get("ci_clipped")), "ci", r["task"], css="num"),
             Cell(r.get("test") or DASH), Cell(p_text(r.get("p_value")), "p_value", r["task"], css="num"),
             Cell(("Clear: " if clear else "") + (r.get("reading") or DASH), css="reading"),
             Cell(r.get("caution") or "", css="caution"),
@@ -547,25 +581,31 @@ def comparisons(ctx: Context) -> list[ComparisonGroup]:
     return list(groups.values())
 
 
+def _signed(x: float, decimals: int) -> str:
+    """A difference with its sign, never reading as zero when it is not (``+0.004``)."""
+    text = f"{x:+.{decimals}f}"
+    if x != 0.0 and float(text) == 0.0:
+        text = ("+" if x > 0 else "") + plain_num(x)
+    return "0" if x == 0.0 else text
+
+
 def _metric_formats(metric: str) -> tuple[Any, Any]:
-    """How a metric's values and differences read: rates in points, times as ratios."""
+    """How a metric's values and differences read: rates in points, times as ratios (significant figures)."""
     if metric.endswith("_rate"):
         return (
             pct,
             lambda d, unit=True: (
-                DASH if missing(d) else f"{100 * d:+.0f}" + (" pts" if unit else "")
+                DASH if missing(d) else _signed(100 * d, 0) + (" pts" if unit else "")
             ),
         )
     if metric == "time":
-        return secs, lambda d, unit=True: DASH if missing(d) else f"×{d:.2f}"
-    return num, lambda d, unit=True: DASH if missing(d) else f"{d:+.1f}"
+        return secs, lambda d, unit=True: DASH if missing(d) else f"×{sig(d)}"
+    return num, lambda d, unit=True: DASH if missing(d) else _signed(d, 1)
 
 
 def p_text(p: Any) -> str:
-    """A p-value as shown: three decimals, ``<0.001`` below that."""
-    if missing(p):
-        return DASH
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    """A p-value as shown (:func:`analyzer.numbers.p_cell`): ``<0.001``, ``0.045``, ``0.32``."""
+    return DASH if missing(p) else p_cell(p)
 
 
 # ------------------------------------------------------------------- markers
@@ -582,10 +622,19 @@ class MarkerGroup:
 
 
 def marker_groups(ctx: Context) -> tuple[list[MarkerGroup], int]:
-    """Markers by task in study order (then those outside any task); how many were left out."""
+    """Markers by task in study order (then those outside any task); how many were left out.
+
+    Within a task, markers are ordered by participant, then variant, then time
+    (``t_s``: seconds from the session's first event).
+    """
     by_task: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     for m in ctx.results.markers[:MARKER_ROWS]:
         by_task[m["task"]].append(m)
+    variant_order = {v: i for i, v in enumerate(ctx.variants)}
+    for marks in by_task.values():
+        marks.sort(
+            key=lambda m: (str(m["participant"]), variant_order.get(m["variant"], 99), m["t_s"])
+        )
     order: list[str | None] = [*ctx.tasks, *(t for t in by_task if t not in ctx.tasks)]
     groups = []
     for task in order:
@@ -594,7 +643,7 @@ def marker_groups(ctx: Context) -> tuple[list[MarkerGroup], int]:
             continue
         kinds = Counter(m["kind"] for m in marks)
         counts = ", ".join(
-            f"{n} {MARKER_WORDS.get(k or '', k or 'marker')}" for k, n in kinds.most_common()
+            plural(n, MARKER_WORDS.get(k or "", k or "marker")) for k, n in kinds.most_common()
         )
         rows = [[Cell(m["participant"]), Cell(m["variant"], css="variant"), Cell(clock(m["t_s"]), css="num"),
                  Cell(MARKER_WORDS.get(m["kind"] or "", m["kind"] or DASH), css=f"kind k-{m['kind']}"),

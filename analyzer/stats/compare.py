@@ -25,7 +25,14 @@ Sources
 - Agresti, A. & Coull, B. A. (1998); Agresti, A. & Caffo, B. (2000);
   Agresti, A. & Min, S. (2005): the adjusted-Wald intervals.
 - Campbell, I. (2007). Chi-squared and Fisher-Irwin tests of two-by-two
-  tables with small sample recommendations. *Statistics in Medicine* 26.
+  tables with small sample recommendations. *Statistics in Medicine* 26:
+  the N-1 test wherever every expected cell count is at least 1, the
+  Fisher-Irwin test (two-sided by Irwin's rule) only where one is below 1.
+- R's ``t.test`` (stats package): a t-test whose standard error is below
+  ``10 * .Machine$double.eps`` times the mean's size stops with "data are
+  essentially constant"; uxlab treats such data as constant too.
+- Sauro & Lewis (2016, ch. 8) for the scales intervals are clipped to: SEQ
+  1-7, SUS and UMUX-Lite 0-100, NPS -100 to 100; times are above 0.
 """
 
 from __future__ import annotations
@@ -40,13 +47,22 @@ from scipy import special
 from analyzer.stats.exact import binomial_test_half, fisher_exact
 
 CONFIDENCE = 0.95
-#: Expected cell count below which a 2x2 comparison reports Fisher's exact test.
-MIN_EXPECTED = 5.0
-#: Fewer attempts than this in a cell earn a caution.
+#: Expected cell count below which a 2x2 comparison reports the Fisher-Irwin test (Campbell 2007).
+MIN_EXPECTED = 1.0
+#: Fewer attempts (ratings, pairs) than this in a sample earn a caution that its interval is wide.
 SMALL_CELL = 5
+#: A standard error below this times the mean's size is no variation (R's ``t.test``).
+CONSTANT_TOLERANCE = 10.0 * float(np.finfo(float).eps)
+#: The range of each rating scale (Sauro & Lewis 2016): intervals are clipped to it.
+SCALES: dict[str, tuple[float, float]] = {
+    "seq": (1.0, 7.0),
+    "sus": (0.0, 100.0),
+    "umux_lite": (0.0, 100.0),
+    "nps": (-100.0, 100.0),
+}
 
 TEST_N1 = "N-1 two-proportion"
-TEST_FISHER = "Fisher exact"
+TEST_FISHER = "Fisher exact"  # the Fisher-Irwin test, two-sided by Irwin's rule
 TEST_MCNEMAR = "McNemar exact"
 TEST_WELCH_LOG = "Welch t on log times"
 TEST_PAIRED_LOG = "paired t on log times"
@@ -81,6 +97,7 @@ class MeanSummary:
     sd: float | None
     median: float | None
     reason: str | None = None
+    clipped: str | None = None  # "low", "high" or "both": the bound(s) set to the scale's end
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,31 @@ def _sd(data: np.ndarray) -> float:
     return float(np.std(data, ddof=1))
 
 
+def essentially_constant(se: float, *means: float) -> bool:
+    """Whether a standard error is no variation at all: R's ``t.test`` rule.
+
+    R stops with "data are essentially constant" when the standard error is
+    below ``10 * .Machine$double.eps`` times the largest absolute mean
+    (``stats:::t.test.default``); rounding noise (log 90 - log 45 against
+    log 60 - log 30) then never becomes a t of 4.6e15.
+    """
+    return se == 0.0 or se < CONSTANT_TOLERANCE * max(abs(m) for m in means)
+
+
+def clip(
+    low: float, high: float, scale: tuple[float, float] | None
+) -> tuple[float, float, str | None]:
+    """An interval clipped to a scale, and which bound was clipped ("low", "high", "both")."""
+    if scale is None:
+        return low, high, None
+    bottom, top = scale
+    cut_low, cut_high = low < bottom, high > top
+    which = {(True, True): "both", (True, False): "low", (False, True): "high"}.get(
+        (cut_low, cut_high)
+    )
+    return max(low, bottom), min(high, top), which
+
+
 def adjusted_wald(successes: int, n: int, confidence: float = CONFIDENCE) -> Proportion:
     """Adjusted-Wald (Agresti-Coull) interval of a proportion.
 
@@ -156,7 +198,11 @@ def adjusted_wald(successes: int, n: int, confidence: float = CONFIDENCE) -> Pro
     return Proportion(successes, n, successes / n, p_adj, low, high)
 
 
-def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> MeanSummary:
+def mean_interval(
+    values: Sequence[float],
+    confidence: float = CONFIDENCE,
+    scale: tuple[float, float] | None = None,
+) -> MeanSummary:
     """Arithmetic mean with a t interval (SEQ, SUS and other ratings).
 
     Parameters
@@ -165,12 +211,17 @@ def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Me
         Finite numbers.
     confidence : float
         Confidence level, 0.95 by default.
+    scale : (float, float), optional
+        The rating scale's ends (:data:`SCALES`): a t interval reaching past
+        them is clipped to them, and ``clipped`` says which bound was.
 
     Returns
     -------
     MeanSummary
         With no values everything is None; with one value the mean and median
-        but no interval; identical values give a zero-width interval.
+        but no interval; when all values are equal (R's "essentially
+        constant") the mean, sd 0 and no interval, ``reason`` saying why: an
+        interval of no width would read as certainty.
     """
     data = _array(values)
     n = int(data.size)
@@ -180,10 +231,12 @@ def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Me
     if n == 1:
         return MeanSummary(1, mean, None, None, None, median, "one value: no interval")
     sd = _sd(data)
-    if sd == 0.0:
-        mean = float(data[0])
+    if essentially_constant(sd / math.sqrt(n), mean):
+        reason = f"all {n} values are equal ({data[0]:g}): no interval"
+        return MeanSummary(n, float(data[0]), None, None, 0.0, median, reason)
     half = _critical(confidence, n - 1) * sd / math.sqrt(n)
-    return MeanSummary(n, mean, mean - half, mean + half, sd, median)
+    low, high, clipped = clip(mean - half, mean + half, scale)
+    return MeanSummary(n, mean, low, high, sd, median, clipped=clipped)
 
 
 def time_summary(times_s: Sequence[float], confidence: float = CONFIDENCE) -> TimeSummary:
@@ -203,8 +256,9 @@ def time_summary(times_s: Sequence[float], confidence: float = CONFIDENCE) -> Ti
     Returns
     -------
     TimeSummary
-        All None with no times; no interval with one time; a zero-width
-        interval when all times are identical.
+        All None with no times; no interval (``reason`` says why) with one
+        time or when all times are equal. The interval, exp of one on log
+        times, lies above 0 s by construction.
     """
     data = _array(times_s, "times")
     if np.any(data <= 0):
@@ -217,7 +271,10 @@ def time_summary(times_s: Sequence[float], confidence: float = CONFIDENCE) -> Ti
     assert log_summary.mean is not None
     gm = math.exp(log_summary.mean)
     if log_summary.low is None or log_summary.high is None:
-        return TimeSummary(n, gm, None, None, median, mean, log_summary.reason)
+        reason = log_summary.reason
+        if log_summary.sd == 0.0:
+            reason = f"all {n} times are equal ({data[0]:g} s): no interval"
+        return TimeSummary(n, gm, None, None, median, mean, reason)
     return TimeSummary(n, gm, math.exp(log_summary.low), math.exp(log_summary.high), median, mean)
 
 
@@ -244,6 +301,8 @@ class Comparison:
     n_b: int = 0
     paired: bool = False
     note: str | None = None
+    constant: bool = False  # no variation at all (R: "essentially constant"): no test, no interval
+    clipped: str | None = None  # "low", "high" or "both": the interval bound(s) set to the scale's
 
     @property
     def effect(self) -> float | None:
@@ -267,6 +326,8 @@ class TimeComparison:
     n_b: int = 0
     paired: bool = False
     note: str | None = None
+    constant: bool = False  # no variation at all (R: "essentially constant"): no test, no interval
+    clipped: str | None = None  # never set for times: a ratio's interval lies above 0 already
 
     @property
     def effect(self) -> float | None:
@@ -363,14 +424,16 @@ def compare_proportions(
 ) -> Comparison:
     """Compare two independent proportions (success or error rates), B - A.
 
-    The N-1 two-proportion test where every expected cell count is at least
-    5; Fisher's exact test (two-sided, :func:`fisher_exact`) instead
-    where any is below 5. ``test`` names the test that produced ``statistic``
-    and ``p_value``; for Fisher the statistic is the sample odds ratio of B
-    against A, None where a zero cell makes it infinite or undefined.
-    Campbell (2007) found the N-1 test accurate down to expected counts of 1;
-    the threshold of 5 follows uxlab's design and errs on the conservative
-    side. The difference interval is the adjusted-Wald one either way.
+    Campbell's (2007) recommendation: the N-1 two-proportion test wherever
+    every expected cell count is at least 1 (:data:`MIN_EXPECTED`); the
+    Fisher-Irwin test (two-sided by Irwin's rule, :func:`fisher_exact`) only
+    where one is below 1. Campbell found the N-1 test's type I error close
+    to nominal down to expected counts of 1, where Fisher's test is
+    conservative (0/3 against 3/3: N-1 p = 0.025, Fisher p = 0.10).
+    ``test`` names the test that produced ``statistic`` and ``p_value``; for
+    Fisher the statistic is the sample odds ratio of B against A, None where
+    a zero cell makes it infinite or undefined. The difference interval is
+    the adjusted-Wald one either way.
 
     Parameters
     ----------
@@ -394,7 +457,10 @@ def compare_proportions(
         test=TEST_FISHER,
         statistic=odds if math.isfinite(odds) else None,
         p_value=min(1.0, float(p)),
-        note=f"Fisher's exact test used: the smallest expected cell count, {expected:.1f}, is below 5.",
+        note=(
+            f"Fisher-Irwin test used: the smallest expected cell count, {expected:.2g}, "
+            "is below 1 (Campbell 2007)."
+        ),
     )
 
 
@@ -462,11 +528,15 @@ class _TResult:
     low: float | None = None
     high: float | None = None
     note: str | None = None
+    constant: bool = False
 
 
-def _t_result(difference: float, se: float, df: float, confidence: float) -> _TResult:
-    if se == 0.0:
-        return _TResult(difference, note="no variation within the samples: the t-test is undefined")
+def _t_result(
+    difference: float, se: float, df: float, confidence: float, *means: float
+) -> _TResult:
+    if essentially_constant(se, *means):
+        note = "no variation: the data are essentially constant, so there is no t-test or interval"
+        return _TResult(difference, note=note, constant=True)
     t = difference / se
     p = min(1.0, float(2.0 * special.stdtr(df, -abs(t))))
     half = _critical(confidence, df) * se
@@ -477,11 +547,13 @@ def _t_test(a: np.ndarray, b: np.ndarray, confidence: float, paired: bool) -> _T
     """Welch's t (Welch-Satterthwaite df) or the paired t, on B - A."""
     if paired:
         d = b - a
-        return _t_result(float(np.mean(d)), _sd(d) / math.sqrt(d.size), d.size - 1, confidence)
+        mean_d = float(np.mean(d))
+        return _t_result(mean_d, _sd(d) / math.sqrt(d.size), d.size - 1, confidence, mean_d)
     var_a, var_b = _sd(a) ** 2 / a.size, _sd(b) ** 2 / b.size
     se = math.sqrt(var_a + var_b)
     df = (var_a + var_b) ** 2 / (var_a**2 / (a.size - 1) + var_b**2 / (b.size - 1)) if se else 1.0
-    return _t_result(float(np.mean(b) - np.mean(a)), se, df, confidence)
+    mean_a, mean_b = float(np.mean(a)), float(np.mean(b))
+    return _t_result(mean_b - mean_a, se, df, confidence, mean_a, mean_b)
 
 
 def _samples(
@@ -504,6 +576,7 @@ def compare_means(
     values_b: Sequence[float],
     confidence: float = CONFIDENCE,
     paired: bool = False,
+    scale: tuple[float, float] | None = None,
 ) -> Comparison:
     """Compare two means (SEQ, SUS) by Welch's t-test, or the paired t-test, B - A.
 
@@ -515,32 +588,43 @@ def compare_means(
         Confidence level, 0.95 by default.
     paired : bool
         Within-subjects: the same participants, in the same order.
+    scale : (float, float), optional
+        The rating scale's ends: the interval of the difference is clipped to
+        plus or minus the scale's width, ``clipped`` naming the bound.
 
     Returns
     -------
     Comparison
         ``difference`` = mean B - mean A with its t interval (Welch-Satterthwaite
         df, or n - 1 when paired). No test (``test`` None, ``note`` says why)
-        with fewer than two values in a variant or no variation at all.
+        with fewer than two values in a variant, or no variation at all
+        (``constant``: R's "data are essentially constant", e.g. every
+        participant exactly one point higher in B).
     """
     a, b, reason = _samples(values_a, values_b, paired, "values")
     mean_a = float(np.mean(a)) if a.size else None
     mean_b = float(np.mean(b)) if b.size else None
     diff = None if mean_a is None or mean_b is None else mean_b - mean_a
     result = _TResult(0.0, note=reason) if reason else _t_test(a, b, confidence, paired)
+    low, high, clipped = result.low, result.high, None
+    if low is not None and high is not None and scale is not None:
+        width = scale[1] - scale[0]
+        low, high, clipped = clip(low, high, (-width, width))
     return Comparison(
         test=(TEST_PAIRED if paired else TEST_WELCH) if result.p_value is not None else None,
         statistic=result.statistic,
         p_value=result.p_value,
         difference=diff,
-        ci_low=result.low,
-        ci_high=result.high,
+        ci_low=low,
+        ci_high=high,
         value_a=mean_a,
         value_b=mean_b,
         n_a=int(a.size),
         n_b=int(b.size),
         paired=paired,
         note=result.note,
+        constant=result.constant,
+        clipped=clipped,
     )
 
 
@@ -571,7 +655,9 @@ def compare_times(
     -------
     TimeComparison
         ``ratio`` < 1 means B is faster; ``value_a``/``value_b`` are the
-        geometric means.
+        geometric means. Where the log times leave no variation (every
+        participant exactly twice as long, R's "essentially constant")
+        ``constant`` is set and there is no test or interval.
     """
     a, b, reason = _samples(times_a, times_b, paired, "times")
     if np.any(a <= 0) or np.any(b <= 0):
@@ -596,4 +682,5 @@ def compare_times(
         n_b=int(b.size),
         paired=paired,
         note=result.note,
+        constant=result.constant,
     )

@@ -12,6 +12,7 @@ import contextlib
 import secrets
 import sqlite3
 import time
+import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import orjson
 
 from recorder.errors import UxlabError
 from recorder.wire import schema
-from recorder.wire.studyfile import Study, Task, Variant
+from recorder.wire.studyfile import Study, StudyError, Task, Variant, design_of
 
 if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
     import sqlite_utils
@@ -324,7 +325,7 @@ def list_studies(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def load_study(conn: sqlite3.Connection, study_id: str) -> Study:
     """Read a study back from the database, or raise :class:`StoreError`."""
     row = conn.execute(
-        "SELECT id, name, origins, questionnaires, capture_values FROM studies WHERE id = ?",
+        "SELECT id, name, origins, questionnaires, capture_values, source FROM studies WHERE id = ?",
         (study_id,),
     ).fetchone()
     if row is None:
@@ -344,8 +345,25 @@ def load_study(conn: sqlite3.Connection, study_id: str) -> Study:
     ]
     return Study(
         id=row[0], name=row[1], origins=orjson.loads(row[2]), variants=variants, tasks=tasks,
-        questionnaires=orjson.loads(row[3]), capture_values=bool(row[4]),
+        questionnaires=orjson.loads(row[3]), capture_values=bool(row[4]), design=_design(row[5]),
     )  # fmt: skip
+
+
+def _design(source: str | None) -> str:
+    """The design of a stored study, re-read from its stored study file (no column of its own).
+
+    The file was checked when it was saved; a study saved without its text
+    (older databases, tests) is between-subjects, the study file's default.
+    """
+    if not source or "design" not in source:  # no key, no parse (a TOML parse is ~0.3 ms)
+        return "between"
+    try:
+        return design_of(tomllib.loads(source))
+    except (
+        tomllib.TOMLDecodeError,
+        StudyError,
+    ):  # only ever saved checked, but never guess "within"
+        return "between"
 
 
 # -- sessions --------------------------------------------------------------------------------

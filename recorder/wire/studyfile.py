@@ -20,6 +20,8 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SUCCESS_KEYS = ("url", "click", "event")
 AFTER_TASK = ("SEQ",)
 AFTER_SESSION = ("SUS", "UMUX-Lite", "NPS")
+#: ``design``: "between" (default; each participant uses one variant) or "within" (all).
+DESIGNS = ("between", "within")
 
 
 class StudyError(UxlabError, ValueError):
@@ -55,6 +57,7 @@ class Study:
     tasks: list[Task]
     questionnaires: dict[str, Any] = field(default_factory=dict)
     capture_values: bool = False
+    design: str = "between"
 
     def variant(self, variant_id: str) -> Variant:
         """The variant with this id (KeyError when there is none)."""
@@ -144,6 +147,14 @@ def _questionnaires(doc: Any) -> dict[str, Any]:
     return out
 
 
+def design_of(doc: dict[str, Any]) -> str:
+    """The study document's ``design``: "between" (the default) or "within"."""
+    design = doc.get("design", "between")
+    if design not in DESIGNS:
+        raise StudyError(f'design: must be "between" or "within", got {design!r}')
+    return str(design)
+
+
 def _unique(items: list[Any], what: str) -> None:
     seen: set[str] = set()
     for item in items:
@@ -192,6 +203,7 @@ def parse_study(doc: dict[str, Any]) -> Study:
         tasks=tasks,
         questionnaires=_questionnaires(doc.get("questionnaires", {})),
         capture_values=capture,
+        design=design_of(doc),
     )
 
 
@@ -218,4 +230,5 @@ def study_json(study: Study) -> dict[str, Any]:
         "tasks": [{"id": t.id, "prompt": t.prompt, "success": t.success, "expected_path": t.expected_path}
                   for t in study.tasks],
         "questionnaires": study.questionnaires, "capture_input_values": study.capture_values,
+        "design": study.design,
     }  # fmt: skip
