@@ -123,6 +123,8 @@ SESSIONS_KEY = web.AppKey("sessions", Sessions)
 ADMIN_KEY = web.AppKey("admin_token", str)
 SNIPPET_KEY = web.AppKey("snippet", bytes)
 LIVE_KEY = web.AppKey("live", Live)
+# The console's error page (status, message) -> response, for a browser asking for a page.
+HTML_ERRORS_KEY = web.AppKey("html_errors", Callable[[int, str], web.Response])
 
 
 # -- middleware ------------------------------------------------------------------------------
@@ -153,9 +155,31 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         response = error_response(500, "internal error; see the server log")
+    if response.status >= 400 and response.content_type == "application/json":
+        response = _as_page(request, response)
     if request.path == "/api/v1/collect":
         _cors(request, response)
     return response
+
+
+def wants_html(request: web.Request) -> bool:
+    """A browser asking for a page (not the API, not a script's fetch of JSON)."""
+    if request.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def _as_page(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """An error a browser will show: the console's error page instead of raw JSON."""
+    pages = request.app.get(HTML_ERRORS_KEY)
+    if pages is None or not wants_html(request) or not isinstance(response, web.Response):
+        return response
+    body = orjson.loads(response.body) if isinstance(response.body, bytes) else {}
+    page = pages(response.status, str(body.get("error", response.reason)))
+    for name in ("Retry-After", "Allow"):
+        if name in response.headers:
+            page.headers[name] = response.headers[name]
+    return page
 
 
 def _cors(request: web.Request, response: web.StreamResponse) -> None:

@@ -46,6 +46,7 @@ from recorder import console_auth as auth
 from recorder import console_data as data
 from recorder import store
 from recorder.app import (
+    HTML_ERRORS_KEY,
     LIVE_KEY,
     SETTINGS_KEY,
     ApiError,
@@ -99,6 +100,11 @@ def render(template: str, status: int = 200, **context: Any) -> web.Response:
     return web.Response(text=html, status=status, content_type="text/html",
                         headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP,
                                  "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"})  # fmt: skip
+
+
+def error_page(status: int, message: str) -> web.Response:
+    """Any error shown in a browser: a short page with its status and message."""
+    return render("message.html", status, title=f"{status}", message=message)
 
 
 def redirect(target: str) -> web.Response:
@@ -499,6 +505,7 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     """Register the console's pages, its JSON and WebSocket endpoints, and its static files."""
     app[SOCKETS_KEY] = set()
+    app[HTML_ERRORS_KEY] = error_page
     app.on_shutdown.append(_close_sockets)
     add = app.router.add_get
     add("/", studies_page)

@@ -554,3 +554,64 @@ async def test_a_slow_console_does_not_hold_up_the_collector(client: Any, sessio
     finally:
         for ws in sockets:
             await ws.close()
+
+
+# -- studies without their optional sections (issue 12, item 10) ------------------------------
+
+
+def _without(path: str) -> dict[str, Any]:
+    """The test study with one optional part removed (``tasks.*.key`` from every task)."""
+    doc = orjson.loads(orjson.dumps(STUDY_DOC))
+    doc["id"] = "bare"
+    table, _, key = path.partition(".")
+    if table == "tasks":
+        for task in doc["tasks"]:
+            task.pop(key.removeprefix("*."), None)
+    elif key:
+        doc[table].pop(key)
+    else:
+        doc.pop(table)
+    return doc
+
+
+OPTIONAL_PARTS = ["questionnaires", "questionnaires.after_task", "questionnaires.after_session",
+                  "origins", "name", "tasks.*.prompt", "tasks.*.success", "tasks.*.expected_path"]  # fmt: skip
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+@pytest.mark.parametrize("absent", OPTIONAL_PARTS)
+async def test_every_page_of_a_study_without_an_optional_part(
+    client: Any, fresh_db: sqlite3.Connection, absent: str
+) -> None:
+    store.save_study(fresh_db, parse_study(_without(absent)))
+    bare = store.new_session(fresh_db, "bare", "P01", "A")
+    await sign_in(client)
+    events = moderator_events()[:3]  # a task started, a marker, the task ended
+    resp = await client.post(f"/api/v1/sessions/{bare.token}/events", data=orjson.dumps(batch(events)),
+                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+    assert resp.status == 200, await resp.text()
+    html = await (await client.get("/studies/bare", headers=HTML)).text()
+    base = "/studies/bare"
+    observer = re.search(r'id="observer-link"[^>]*value="https?://[^/]+([^"]+)"', html)
+    assert observer, html
+    for prefix in (base, observer.group(1)):
+        for path in ("", "/sessions.json", "/sessions/1", "/sessions/1/state", "/report"):
+            resp = await client.get(prefix + path, headers=HTML)
+            assert resp.status == 200, (prefix + path, await resp.text())
+    assert (await client.get("/", headers=HTML)).status == 200
+
+
+async def test_errors_in_a_browser_are_pages_and_stay_json_for_the_api(
+    client: Any, session: Any
+) -> None:
+    await sign_in(client)
+    for path in (f"/studies/{STUDY}/sessions/999", f"/studies/{STUDY}/sessions/999/state",
+                 f"/studies/{STUDY}/sessions/abc", "/no-such-page"):  # fmt: skip
+        resp = await client.get(path, headers=HTML)
+        assert resp.status == 404 and resp.content_type == "text/html", path
+        text = await resp.text()
+        assert "<!doctype html>" in text and '"error"' not in text
+    for path in (f"/studies/{STUDY}/sessions/999/state", "/api/v1/studies/nope"):
+        await assert_json_error(await client.get(path), 404)
+        await assert_json_error(await client.get(path, headers={"Accept": "application/json"}), 404)
+    await assert_json_error(await client.get("/api/v1/studies/nope", headers=HTML), 404)
