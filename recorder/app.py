@@ -124,7 +124,7 @@ ADMIN_KEY = web.AppKey("admin_token", str)
 SNIPPET_KEY = web.AppKey("snippet", bytes)
 LIVE_KEY = web.AppKey("live", Live)
 # The console's error page (status, message) -> response, for a browser asking for a page.
-HTML_ERRORS_KEY = web.AppKey("html_errors", Callable[[int, str], web.Response])
+HTML_ERRORS_KEY: web.AppKey[Callable[[int, str], web.Response]] = web.AppKey("html_errors")
 
 
 # -- middleware ------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ def _session_json(info: store.SessionInfo) -> dict[str, Any]:
     from recorder.cli import participant_link  # cli imports app lazily: no cycle at import time
 
     return {
-        "session": info.id, "token": info.token, "study": info.study_id,
+        "session": info.number, "token": info.token, "study": info.study_id,
         "participant": info.participant, "variant": info.variant, "status": info.status,
         "link": participant_link(info.variant_url, info.token),
     }  # fmt: skip

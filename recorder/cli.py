@@ -90,7 +90,7 @@ def participant_link(variant_url: str, token: str) -> str:
 
 def cmd_session_new(args: argparse.Namespace) -> int:
     info = store.new_session(_open(args), args.study, args.participant, args.variant)
-    print(f"session {info.id} for {info.participant} on variant {info.variant}")
+    print(f"session {info.number} of {info.study_id} for {info.participant} on variant {info.variant}")
     print(f"token: {info.token}")
     print(f"participant's link: {participant_link(info.variant_url, info.token)}")
     return 0
@@ -98,7 +98,7 @@ def cmd_session_new(args: argparse.Namespace) -> int:
 
 def cmd_session_close(args: argparse.Namespace) -> int:
     info = store.close_session(_open(args), args.token)
-    print(f"session {info.id} ({info.participant}, {info.variant}) closed")
+    print(f"session {info.number} of {info.study_id} ({info.participant}, {info.variant}) closed")
     return 0
 
 
@@ -107,7 +107,7 @@ def cmd_session_list(args: argparse.Namespace) -> int:
     store.load_study(conn, args.study)
     sessions = store.study_sessions(conn, args.study)
     for s in sessions:
-        print(f"{s.id:>5}  {s.participant:<8} {s.variant:<10} {s.status:<7} {s.token}")
+        print(f"{s.number:>5}  {s.participant:<8} {s.variant:<10} {s.status:<7} {s.token}")
     if not sessions:
         print(f"no sessions yet: uxlab session new {args.study} --participant P01 --variant ...")
     return 0

@@ -20,9 +20,10 @@ Routes (``{base}`` is ``/studies/{study}`` for the signed-in moderator and
                                           ``demo`` for the bundled demo shop)
 ``GET  {base}``                           a study: tasks, variants, sessions
 ``GET  {base}/sessions.json``             its sessions with status and progress
-``GET  {base}/sessions/{id}``             the live session page
-``GET  {base}/sessions/{id}/state``       the session's history (rebuilds the page)
-``GET  {base}/sessions/{id}/ws``          WebSocket: the history, then live events
+``GET  {base}/sessions/{n}``              the live session page (``n``: its number
+                                          within the study, 1, 2, 3 ...)
+``GET  {base}/sessions/{n}/state``        the session's history (rebuilds the page)
+``GET  {base}/sessions/{n}/ws``           WebSocket: the history, then live events
 ``GET  /console/static/{name}``           the console's CSS and scripts
 ========================================  =========================================
 """
@@ -172,7 +173,8 @@ def _signed_in(request: web.Request) -> str:
     return auth.request_csrf(request)
 
 
-def _session_id(request: web.Request) -> int:
+def _session_number(request: web.Request) -> int:
+    """The session's number within its study, from the URL."""
     return int(request.match_info["session"])
 
 
@@ -328,8 +330,8 @@ async def sessions_json(request: web.Request) -> web.Response:
 
 def _session_row(session: dict[str, Any], who: Viewer) -> dict[str, Any]:
     """A session as the study page lists it; observers get no token and no link."""
-    row = {k: v for k, v in session.items() if k not in ("token", "variant_url")}
-    row["url"] = f"{who.base}/sessions/{session['id']}"
+    row = {k: v for k, v in session.items() if k not in ("id", "token", "variant_url")}
+    row["url"] = f"{who.base}/sessions/{session['number']}"
     if not who.observer:
         row["token"] = session["token"]
         row["link"] = participant_link(session["variant_url"], session["token"])
@@ -366,13 +368,13 @@ def next_variant(study: Study, sessions: list[dict[str, Any]]) -> str:
 
 @html_page
 async def session_page(request: web.Request) -> web.StreamResponse:
-    """``GET {base}/sessions/{id}``: the live session page (controls for the moderator only)."""
+    """``GET {base}/sessions/{n}``: the live session page (controls for the moderator only)."""
     who = viewer(request)
-    sid = _session_id(request)
+    sid = _session_number(request)
     study, info = await _in_thread(request, lambda c: (
-        store.load_study(c, who.study), data.session_by_id(c, who.study, sid)))  # fmt: skip
+        store.load_study(c, who.study), store.session_by_number(c, who.study, sid)))  # fmt: skip
     session: dict[str, Any] = {
-        "id": info.id, "participant": info.participant, "variant": info.variant,
+        "number": info.number, "participant": info.participant, "variant": info.variant,
         "variant_url": info.variant_url, "status": info.status,
     }  # fmt: skip
     urls = {"study": who.base, "state": f"{who.base}/sessions/{sid}/state",
@@ -402,13 +404,13 @@ def _state(conn: Any, session_id: int) -> dict[str, Any]:
 
 async def _session_of(request: web.Request) -> tuple[Viewer, store.SessionInfo]:
     who = viewer(request)
-    sid = _session_id(request)
-    info = await _in_thread(request, lambda c: data.session_by_id(c, who.study, sid))
+    sid = _session_number(request)
+    info = await _in_thread(request, lambda c: store.session_by_number(c, who.study, sid))
     return who, info
 
 
 async def session_state(request: web.Request) -> web.Response:
-    """``GET {base}/sessions/{id}/state``: the session rebuilt from the database."""
+    """``GET {base}/sessions/{n}/state``: the session rebuilt from the database."""
     _, info = await _session_of(request)
     state = await _in_thread(request, lambda c: _state(c, info.id))
     del state["offsets"]
@@ -416,7 +418,7 @@ async def session_state(request: web.Request) -> web.Response:
 
 
 async def session_ws(request: web.Request) -> web.StreamResponse:
-    """``GET {base}/sessions/{id}/ws``: the session's history, then every event as committed.
+    """``GET {base}/sessions/{n}/ws``: the session's history, then every event as committed.
 
     Messages (JSON text): ``{"kind": "state", "status", "server_now", "events"}`` first
     (and again if this console fell behind), ``{"kind": "events", "events": [...]}``

@@ -29,6 +29,7 @@ def test_study_and_session_round_trip(tmp_path: Path) -> None:
     assert "demo-shop" in out.stdout
     out = run("session", "new", "demo-shop", "--participant", "P07", "--variant", "B", "--db", db)
     assert out.returncode == 0
+    assert out.stdout.startswith("session 1 of demo-shop for P07 on variant B")
     token = out.stdout.split("token: ")[1].split()[0]
     assert f"http://127.0.0.1:9999/demo/B/?uxlab={token}" in out.stdout
     out = run("session", "close", token, "--db", db)

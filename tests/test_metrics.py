@@ -355,3 +355,23 @@ def test_mistakes_are_one_line(
     assert main(["analyze", *args, "--db", str(shop_db)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_tables_show_the_session_number_within_the_study(db_path: Path) -> None:
+    """Sessions of another study take database ids 1 and 2: this study's are still 1 and 2."""
+    other = Recorder(db_path, dict(STUDY, id="other"))
+    other.session("X1", "A")
+    other.session("X2", "B")
+    other.close()
+    record(db_path)
+    results = metrics.analyze(db_path, "shop")
+    tables = {"attempts": results.attempts, "participants": results.participants,
+              "sessions": results.sessions, "clicks": list(results.clicks.rows())}  # fmt: skip
+    for name, rows in tables.items():
+        assert sorted({row["session"] for row in rows}) == [1, 2], name
+    from analyzer.export import raw_events
+    from recorder import store
+
+    conn = store.connect(db_path, readonly=True)
+    assert {e["session"] for e in raw_events(conn, "shop")} == {1, 2}
+    conn.close()
