@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from recorder import __version__, schema, store
+from recorder import __version__, links, schema, store
 from recorder.live import Live
 from recorder.settings import Settings
 from recorder.studyfile import Study
@@ -461,6 +461,18 @@ def run(settings: Settings) -> int:
     return asyncio.run(_serve(settings, token))
 
 
+def _link_warnings(db: str, base: str) -> list[str]:
+    """Studies whose participants' links point at this host but another port; remember ``base``."""
+    conn = store.connect(db)
+    try:
+        store.meta_set(conn, store.SERVED_URL, base)
+        studies = [store.load_study(conn, row["id"]) for row in store.list_studies(conn)]
+    finally:
+        conn.close()
+    found = (links.warning(study, base, db) for study in studies)
+    return [line for line in found if line]
+
+
 async def _serve(settings: Settings, token: str) -> int:
     runner = web.AppRunner(create_app(settings), access_log=log if settings.access_log else None)
     await runner.setup()
@@ -476,6 +488,8 @@ async def _serve(settings: Settings, token: str) -> int:
     print(f"uxlab {__version__} serving on {base} (database {settings.db})", flush=True)
     where = "UXLAB_ADMIN_TOKEN" if settings.admin_token else "the database"
     print(f"moderator login: {base}/login?token={token}  (token from {where})", flush=True)
+    for line in _link_warnings(settings.db, base):
+        print(f"warning: {line}", flush=True)
     print(f'snippet: <script src="{base}/uxlab.js" async></script>', flush=True)
     sys.stdout.flush()
     stop = asyncio.Event()

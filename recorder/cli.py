@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from recorder import store
+from recorder import links, store
 from recorder.settings import SETTINGS, Settings
 from recorder.studyfile import StudyError, read_study
 
@@ -89,10 +89,19 @@ def participant_link(variant_url: str, token: str) -> str:
 
 
 def cmd_session_new(args: argparse.Namespace) -> int:
-    info = store.new_session(_open(args), args.study, args.participant, args.variant)
-    print(f"session {info.number} of {info.study_id} for {info.participant} on variant {info.variant}")
+    conn = _open(args)
+    info = store.new_session(conn, args.study, args.participant, args.variant)
+    print(
+        f"session {info.number} of {info.study_id} for {info.participant} on variant {info.variant}"
+    )
     print(f"token: {info.token}")
     print(f"participant's link: {participant_link(info.variant_url, info.token)}")
+    served = store.meta_get(conn, store.SERVED_URL)  # where uxlab serve last listened
+    if served:
+        study = store.load_study(conn, info.study_id)
+        line = links.warning(study, served, args.db)
+        if line:
+            print(f"warning: {line}", file=sys.stderr)
     return 0
 
 

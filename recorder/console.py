@@ -45,7 +45,7 @@ from aiohttp import web
 
 from recorder import console_auth as auth
 from recorder import console_data as data
-from recorder import store
+from recorder import links, store
 from recorder.app import (
     HTML_ERRORS_KEY,
     LIVE_KEY,
@@ -305,9 +305,18 @@ async def study_page(request: web.Request) -> web.StreamResponse:
         "next_participant": next_participant([s["participant"] for s in sessions]),
         "next_variant": next_variant(study, sessions),
     }
+    link_problem = None if who.observer else _link_problem(study, _here(request))
     return render("study.html", study=study, config=config, observer=who.observer,
                   base=who.base, csrf=who.csrf, signed_in=not who.observer,
-                  observer_link=observer_link)  # fmt: skip
+                  observer_link=observer_link, link_problem=link_problem)  # fmt: skip
+
+
+def _link_problem(study: Study, here: str) -> dict[str, Any] | None:
+    """Variants whose URLs point at this host but another port, and the fix."""
+    found = links.port_mismatches(study, here)
+    if not found:
+        return None
+    return {"variants": found, "here": here, "fix": links.fix_hint(study, here)}
 
 
 def _here(request: web.Request) -> str:

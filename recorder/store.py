@@ -415,6 +415,18 @@ def meta_get(conn: sqlite3.Connection, name: str) -> str | None:
     return row[0] if row else None
 
 
+def meta_set(conn: sqlite3.Connection, name: str, value: str) -> None:
+    """Keep a value in the ``meta`` table."""
+    conn.execute(
+        "INSERT INTO meta (name, value) VALUES (?, ?)"
+        " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        (name, value),
+    )
+
+
+SERVED_URL = "served_url"  # meta: the address the last ``uxlab serve`` on this database printed
+
+
 def admin_token(conn: sqlite3.Connection, given: str | None) -> str:
     """The moderator token: ``given`` (from the environment) or the stored one, made once."""
     if given:

@@ -638,3 +638,20 @@ async def test_console_urls_and_rows_use_the_number_within_the_study(
     resp = await client.post(f"/api/v1/studies/{STUDY}/sessions", data=orjson.dumps(
         {"participant": "P08", "variant": "A"}), headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
     assert (await resp.json())["session"] == 2
+
+
+async def test_the_study_page_warns_of_links_to_another_port(
+    client: Any, fresh_db: sqlite3.Connection
+) -> None:
+    await sign_in(client)
+    here = f"http://127.0.0.1:{client.port}"
+    for study_id, base in (("elsewhere", "http://127.0.0.1:8642"), ("here", here)):
+        doc = dict(STUDY_DOC, id=study_id, origins=[base],
+                   variants=[{"id": "A", "url": f"{base}/demo/A/"}])  # fmt: skip
+        store.save_study(fresh_db, parse_study(doc))
+    html = await (await client.get("/studies/elsewhere")).text()
+    assert 'id="link-warning"' in html and "points at port 8642" in html
+    assert f'this console is at <span class="mono">{here}</span>' in html
+    assert "edit the variant urls of elsewhere&#39;s study file to start with " + here in html
+    assert 'id="link-warning"' not in await (await client.get("/studies/here")).text()
+    assert 'id="link-warning"' not in await (await client.get(f"/studies/{STUDY}")).text()
