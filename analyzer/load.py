@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import orjson
 
-from analyzer import kernels
+from analyzer import kernels, marker_edits
 from recorder import schema, store
 from recorder.studyfile import Study
 
@@ -335,13 +335,12 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
     targets = _texts(
         conn, "targets", "selector", _used(cols["target"], type_ == schema.CLICK), crit_targets
     )
-    labels = _texts(
-        conn, "labels", "text", _used(cols["label"], type_ == schema.MARKER), crit_labels
-    )
+    label = marker_edits.final_labels(conn, sessions, session_start, cols)
+    labels = _texts(conn, "labels", "text", _used(label, type_ == schema.MARKER), crit_labels)
     rules = _rules(study, keys, targets, labels)
     events = kernels.Events(
         session_start=session_start, session_variant=session_variant, t=cols["t"], type=type_,
-        key=key, target=cols["target"], label=cols["label"], task=task, outcome=cols["outcome"],
+        key=key, target=cols["target"], label=label, task=task, outcome=cols["outcome"],
         kind=cols["kind"], interactive=cols["interactive"], x=cols["x"], y=cols["y"],
         value=cols["value"],
     )  # fmt: skip

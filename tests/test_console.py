@@ -655,3 +655,26 @@ async def test_the_study_page_warns_of_links_to_another_port(
     assert "edit the variant urls of elsewhere&#39;s study file to start with " + here in html
     assert 'id="link-warning"' not in await (await client.get("/studies/here")).text()
     assert 'id="link-warning"' not in await (await client.get(f"/studies/{STUDY}")).text()
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        ({"text": "x"}, "events[0].marker: must be {page, seq}"),
+        ({"marker": {"seq": 1}, "text": "x"}, "events[0].marker.page: required"),
+        ({"marker": {"page": "console-1", "seq": -1}}, "events[0].marker.seq: out of range"),
+        (
+            {"marker": {"page": "console-1", "seq": 1}, "text": 5},
+            "events[0].text: must be a string",
+        ),
+    ],
+)
+async def test_a_bad_marker_text_is_refused_naming_the_field(
+    client: Any, session: Any, db_path: Path, edit: dict[str, Any], field: str
+) -> None:
+    event = {"seq": 0, "t": now_ms(), "type": "marker_text", **edit}
+    resp = await client.post(f"/api/v1/sessions/{session.token}/events", data=orjson.dumps(batch([event])),
+                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+    await assert_json_error(resp, 400)
+    assert (await resp.json())["error"].startswith(field)
+    assert count(db_path, "SELECT count(*) FROM events") == 0
