@@ -305,18 +305,20 @@ async def study_page(request: web.Request) -> web.StreamResponse:
         "next_participant": next_participant([s["participant"] for s in sessions]),
         "next_variant": next_variant(study, sessions),
     }
-    link_problem = None if who.observer else _link_problem(study, _here(request))
+    db = request.app[SETTINGS_KEY].db
+    link_problem = None if who.observer else _link_problem(study, _here(request), db)
     return render("study.html", study=study, config=config, observer=who.observer,
                   base=who.base, csrf=who.csrf, signed_in=not who.observer,
                   observer_link=observer_link, link_problem=link_problem)  # fmt: skip
 
 
-def _link_problem(study: Study, here: str) -> dict[str, Any] | None:
+def _link_problem(study: Study, here: str, db: str) -> dict[str, Any] | None:
     """Variants whose URLs point at this host but another port, and the fix."""
     found = links.port_mismatches(study, here)
     if not found:
         return None
-    return {"variants": found, "here": here, "fix": links.fix_hint(study, here)}
+    db_arg = None if db == store.DEFAULT_DB else db
+    return {"variants": found, "here": here, "fix": links.fix_hint(study, here, db_arg)}
 
 
 def _here(request: web.Request) -> str:

@@ -653,6 +653,7 @@ async def test_the_study_page_warns_of_links_to_another_port(
     assert 'id="link-warning"' in html and "points at port 8642" in html
     assert f'this console is at <span class="mono">{here}</span>' in html
     assert "edit the variant urls of elsewhere&#39;s study file to start with " + here in html
+    assert "uxlab study create FILE --db " in html  # the database this server uses
     assert 'id="link-warning"' not in await (await client.get("/studies/here")).text()
     assert 'id="link-warning"' not in await (await client.get(f"/studies/{STUDY}")).text()
 
