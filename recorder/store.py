@@ -97,10 +97,13 @@ def _v2(db: sqlite_utils.Database) -> None:
 def _v3(db: sqlite_utils.Database) -> None:
     # Sessions are numbered within their study (1, 2, 3 ...), in the order they were opened.
     db.table("sessions").add_column("number", int)
-    db.execute(
-        "UPDATE sessions SET number = (SELECT count(*) FROM sessions o"
-        " WHERE o.study_id = sessions.study_id AND o.id <= sessions.id)"
-    )
+    counts: dict[str, int] = {}
+    numbers = []
+    for session_id, study_id in db.execute("SELECT id, study_id FROM sessions ORDER BY id"):
+        counts[study_id] = counts.get(study_id, 0) + 1
+        numbers.append((counts[study_id], session_id))
+    # Counted here rather than with a correlated subquery, which is quadratic in a study's sessions.
+    db.conn.executemany("UPDATE sessions SET number = ? WHERE id = ?", numbers)
     db.table("sessions").create_index(["study_id", "number"], unique=True)
 
 
