@@ -57,7 +57,7 @@ def columns(name: str, rows: list[dict[str, Any]]) -> list[str]:
 def raw_events(conn: sqlite3.Connection, study_id: str) -> Iterator[dict[str, Any]]:
     """Every event of a study, oldest first per session, with its strings and names."""
     sql = """
-        SELECT e.session_id, p.id, v.id, l.source, l.key, e.seq, e.t, e.t + coalesce(l.offset_ms, 0),
+        SELECT s.number, p.id, v.id, l.source, l.key, e.seq, e.t, e.t + coalesce(l.offset_ms, 0),
                e.type, pg.url, tg.selector, lb.text, tk.id, e.outcome, e.kind, e.interactive,
                e.x, e.y, e.value, e.data
         FROM events e

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import orjson
 
+from analyzer import marker_edits
 from analyzer.kernels import jit as kernels
 from recorder.storage import store
 from recorder.wire import schema
@@ -82,7 +83,8 @@ class StudyData:
     """A study's events as sorted columns, with the names behind their integer ids."""
 
     study: Study
-    sessions: np.ndarray  # int64: database id of each session, ascending
+    sessions: np.ndarray  # int64: database id of each session, ascending (internal)
+    numbers: np.ndarray  # int64: each session's number within the study (what tables show)
     session_participant: np.ndarray  # int32: index into participants
     participants: list[str]
     keys: list[str]  # page key of each page key id
@@ -310,8 +312,9 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
     ).fetchall()
     part_index = {pk: i for i, (pk, _) in enumerate(part_rows)}
     session_rows = conn.execute(
-        "SELECT id, participant_pk, variant_pk FROM sessions WHERE study_id = ? ORDER BY id", (sid,)).fetchall()  # fmt: skip
+        "SELECT id, participant_pk, variant_pk, number FROM sessions WHERE study_id = ? ORDER BY id", (sid,)).fetchall()  # fmt: skip
     sessions = np.array([r[0] for r in session_rows], dtype=np.int64)
+    numbers = np.array([r[3] for r in session_rows], dtype=np.int64)
     session_variant = np.array([variant_pks[r[2]] for r in session_rows], dtype=np.int32)
     # Every session of the study gets a (possibly empty) range of the sorted events.
     counts = _lookup(cols["session_ids"], np.diff(cols["session_start"]), sessions, 0).astype(
@@ -334,18 +337,17 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
     targets = _texts(
         conn, "targets", "selector", _used(cols["target"], type_ == schema.CLICK), crit_targets
     )
-    labels = _texts(
-        conn, "labels", "text", _used(cols["label"], type_ == schema.MARKER), crit_labels
-    )
+    label = marker_edits.final_labels(conn, sessions, session_start, cols)
+    labels = _texts(conn, "labels", "text", _used(label, type_ == schema.MARKER), crit_labels)
     rules = _rules(study, keys, targets, labels)
     events = kernels.Events(
         session_start=session_start, session_variant=session_variant, t=cols["t"], type=type_,
-        key=key, target=cols["target"], label=cols["label"], task=task, outcome=cols["outcome"],
+        key=key, target=cols["target"], label=label, task=task, outcome=cols["outcome"],
         kind=cols["kind"], interactive=cols["interactive"], x=cols["x"], y=cols["y"],
         value=cols["value"],
     )  # fmt: skip
     return StudyData(
-        study=study, sessions=sessions,
+        study=study, sessions=sessions, numbers=numbers,
         session_participant=np.array([part_index[r[1]] for r in session_rows], dtype=np.int32),
         participants=[pid for _, pid in part_rows], keys=keys, events=kernels.check_events(events),
         rules=rules, load=cols["load"], seq=cols["seq"], page=cols["page"], ttfb=cols["ttfb"],

@@ -14,6 +14,7 @@ from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.errors import UxlabError
 from recorder.settings import SETTINGS, Settings
 from recorder.storage import store
+from recorder.wire import links
 from recorder.wire.schema import participant_link
 from recorder.wire.studyfile import read_study
 
@@ -84,16 +85,25 @@ def cmd_study_example(args: argparse.Namespace) -> int:
 
 
 def cmd_session_new(args: argparse.Namespace) -> int:
-    info = store.new_session(_open(args), args.study, args.participant, args.variant)
-    print(f"session {info.id} for {info.participant} on variant {info.variant}")
+    conn = _open(args)
+    info = store.new_session(conn, args.study, args.participant, args.variant)
+    print(
+        f"session {info.number} of {info.study_id} for {info.participant} on variant {info.variant}"
+    )
     print(f"token: {info.token}")
     print(f"participant's link: {participant_link(info.variant_url, info.token)}")
+    served = store.meta_get(conn, store.SERVED_URL)  # where uxlab serve last listened
+    if served:
+        study = store.load_study(conn, info.study_id)
+        line = links.warning(study, served, args.db)
+        if line:
+            print(f"warning: {line}", file=sys.stderr)
     return 0
 
 
 def cmd_session_close(args: argparse.Namespace) -> int:
     info = store.close_session(_open(args), args.token)
-    print(f"session {info.id} ({info.participant}, {info.variant}) closed")
+    print(f"session {info.number} of {info.study_id} ({info.participant}, {info.variant}) closed")
     return 0
 
 
@@ -102,7 +112,7 @@ def cmd_session_list(args: argparse.Namespace) -> int:
     store.load_study(conn, args.study)
     sessions = store.study_sessions(conn, args.study)
     for s in sessions:
-        print(f"{s.id:>5}  {s.participant:<8} {s.variant:<10} {s.status:<7} {s.token}")
+        print(f"{s.number:>5}  {s.participant:<8} {s.variant:<10} {s.status:<7} {s.token}")
     if not sessions:
         print(f"no sessions yet: uxlab session new {args.study} --participant P01 --variant ...")
     return 0

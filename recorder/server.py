@@ -13,6 +13,7 @@ import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import orjson
 from aiohttp import web
 
 from recorder import __version__
@@ -26,6 +27,7 @@ from recorder.storage.live import Live
 from recorder.storage.writer import Writer
 from recorder.web import (
     ADMIN_KEY,
+    HTML_ERRORS_KEY,
     LIVE_KEY,
     SESSIONS_KEY,
     SETTINGS_KEY,
@@ -36,7 +38,7 @@ from recorder.web import (
     error_response,
     json_response,
 )
-from recorder.wire import schema
+from recorder.wire import links, schema
 
 log = logging.getLogger("uxlab")
 
@@ -75,9 +77,31 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         response = error_response(500, "internal error; see the server log")
+    if response.status >= 400 and response.content_type == "application/json":
+        response = _as_page(request, response)
     if request.path == "/api/v1/collect":
         api.add_cors(request, response)
     return response
+
+
+def wants_html(request: web.Request) -> bool:
+    """A browser asking for a page (not the API, not a script's fetch of JSON)."""
+    if request.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def _as_page(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """An error a browser will show: the console's error page instead of raw JSON."""
+    pages = request.app.get(HTML_ERRORS_KEY)
+    if pages is None or not wants_html(request) or not isinstance(response, web.Response):
+        return response
+    body = orjson.loads(response.body) if isinstance(response.body, bytes) else {}
+    page = pages(response.status, str(body.get("error", response.reason)))
+    for name in ("Retry-After", "Allow"):
+        if name in response.headers:
+            page.headers[name] = response.headers[name]
+    return page
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -165,6 +189,18 @@ def _check_in_background(db: str) -> None:
     threading.Thread(target=check, name="uxlab-check", daemon=True).start()
 
 
+def _link_warnings(db: str, base: str) -> list[str]:
+    """Studies whose participants' links point at this host but another port; remember ``base``."""
+    conn = store.connect(db)
+    try:
+        store.meta_set(conn, store.SERVED_URL, base)
+        studies = [store.load_study(conn, row["id"]) for row in store.list_studies(conn)]
+    finally:
+        conn.close()
+    found = (links.warning(study, base, db) for study in studies)
+    return [line for line in found if line]
+
+
 async def _serve(settings: Settings, token: str) -> int:
     runner = web.AppRunner(create_app(settings), access_log=log if settings.access_log else None)
     await runner.setup()
@@ -182,6 +218,8 @@ async def _serve(settings: Settings, token: str) -> int:
     print(f"uxlab {__version__} serving on {base} (database {settings.db})", flush=True)
     where = "UXLAB_ADMIN_TOKEN" if settings.admin_token else "the database"
     print(f"moderator login: {base}/login?token={token}  (token from {where})", flush=True)
+    for line in _link_warnings(settings.db, base):
+        print(f"warning: {line}", flush=True)
     print(f'snippet: <script src="{base}/uxlab.js" async></script>', flush=True)
     sys.stdout.flush()
     _check_in_background(settings.db)

@@ -334,11 +334,17 @@ def _batches(events: list[dict[str, Any]], size: int) -> list[list[dict[str, Any
 
 
 async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) -> int:
-    """Post every session through the HTTP API; return the number of events accepted."""
+    """Post every session through the HTTP API; return the number of events accepted.
+
+    Each session is closed once sent, as a moderator closes theirs; when the run
+    stops early (an error, Ctrl-C) the sessions it opened are closed on the way out.
+    """
     import aiohttp
 
     headers = {"Authorization": f"Bearer {token}"}
     limit = asyncio.Semaphore(CONCURRENCY)
+    opened: set[str] = set()  # tokens of sessions opened and not closed yet
+    in_flight: set[asyncio.Future[dict[str, Any]]] = set()  # requests opening a session
 
     async def post(
         http: aiohttp.ClientSession, path: str, doc: dict[str, Any], auth: bool
@@ -356,10 +362,19 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
                 return dict(body)
         raise SimulationError(f"{path}: collector stayed busy")
 
+    async def open_session(http: aiohttp.ClientSession, s: SimSession) -> dict[str, Any]:
+        created = await post(http, f"/api/v1/studies/{study_id}/sessions",
+                             {"participant": s.participant, "variant": s.variant}, True)  # fmt: skip
+        opened.add(created["token"])
+        return created
+
     async def one(http: aiohttp.ClientSession, s: SimSession) -> int:
         async with limit:
-            created = await post(http, f"/api/v1/studies/{study_id}/sessions",
-                                 {"participant": s.participant, "variant": s.variant}, True)  # fmt: skip
+            # Opening runs to its end even when the run is cancelled meanwhile, so that
+            # every session the server made is known here and can be closed.
+            opening = asyncio.ensure_future(open_session(http, s))
+            in_flight.add(opening)
+            created = await asyncio.shield(opening)
             accepted = 0
             for load, events in s.loads:
                 for chunk in _batches(events, BATCH_EVENTS):
@@ -378,11 +393,27 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
                 accepted += (
                     await post(http, f"/api/v1/sessions/{created['token']}/events", doc, True)
                 )["accepted"]
+            await post(http, f"/api/v1/sessions/{created['token']}/close", {}, True)
+            opened.discard(created["token"])
             return accepted
+
+    async def close_left_open(http: aiohttp.ClientSession) -> None:
+        await asyncio.gather(*in_flight, return_exceptions=True)
+        for left in sorted(opened):
+            try:
+                async with http.post(f"{url}/api/v1/sessions/{left}/close", headers=headers,
+                                     timeout=aiohttp.ClientTimeout(total=5)):  # fmt: skip
+                    pass
+            except (aiohttp.ClientError, TimeoutError):
+                return  # the collector is gone: nothing more can be closed
 
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        return sum(await asyncio.gather(*(one(http, s) for s in sessions)))
+        try:
+            return sum(await asyncio.gather(*(one(http, s) for s in sessions)))
+        finally:
+            if opened or in_flight:
+                await asyncio.shield(close_left_open(http))
 
 
 class SimulationError(UxlabError):
@@ -400,6 +431,16 @@ async def fetch_study(url: str, study_id: str, token: str) -> Study:
         ) as resp,
     ):
         body = await resp.json(content_type=None)
+        if resp.status == 401:
+            raise SimulationError(
+                f"the server at {url} refused the moderator token: pass --db with the database "
+                "that `uxlab serve` uses there, or set UXLAB_ADMIN_TOKEN to its token"
+            )
+        if resp.status == 404:
+            raise SimulationError(
+                f"{body.get('error')} on the server at {url}: load it with `uxlab study create "
+                "FILE` (same --db as `uxlab serve`), or pass --url of the server that has it"
+            )
         if resp.status != 200:
             raise SimulationError(f"{url}: {resp.status} {body.get('error')}")
     return parse_study(body)
@@ -417,7 +458,11 @@ def _admin_token(args: argparse.Namespace) -> str:
         finally:
             conn.close()
     if not token:
-        raise SimulationError("no moderator token: set UXLAB_ADMIN_TOKEN or pass the server's --db")
+        where = f"no uxlab database at {db}" if not os.path.exists(db) else f"{db} holds no token"
+        raise SimulationError(
+            f"no moderator token ({where}): start `uxlab serve` first, and pass --db with the "
+            "database it uses (or set UXLAB_ADMIN_TOKEN)"
+        )
     return token
 
 
@@ -446,8 +491,15 @@ def run_simulation(args: argparse.Namespace) -> int:
         sessions = generate(study, args.participants, args.seed, same=args.same,
                             within=_within(study, args.within))  # fmt: skip
         accepted = asyncio.run(send(url, study.id, token, sessions))
+    except aiohttp.ClientConnectionError:
+        raise SimulationError(
+            f"no uxlab server answers at {url}: start `uxlab serve` (with the same --db), "
+            "or pass --url with the address it prints"
+        ) from None
     except aiohttp.ClientError as exc:
-        raise SimulationError(f"cannot reach the collector at {url}: {exc}") from None
+        raise SimulationError(
+            f"the collector at {url} failed: {exc}; is it `uxlab serve`?"
+        ) from None
     elapsed = time.perf_counter() - started
     variants = sorted({s.variant for s in sessions})
     print(f"simulated {args.participants} participants in {len(sessions)} sessions "

@@ -110,6 +110,8 @@ SESSIONS_KEY = web.AppKey("sessions", Sessions)
 ADMIN_KEY = web.AppKey("admin_token", str)
 SNIPPET_KEY = web.AppKey("snippet", bytes)
 LIVE_KEY = web.AppKey("live", Live)
+# The console's error page (status, message) -> response, for a browser asking for a page.
+HTML_ERRORS_KEY: web.AppKey[Callable[[int, str], web.Response]] = web.AppKey("html_errors")
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

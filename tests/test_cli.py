@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from recorder.cli import main
+from recorder.storage import store
 from tests.conftest import uxlab_cmd
 
 
@@ -29,6 +33,7 @@ def test_study_and_session_round_trip(tmp_path: Path) -> None:
     assert "demo-shop" in out.stdout
     out = run("session", "new", "demo-shop", "--participant", "P07", "--variant", "B", "--db", db)
     assert out.returncode == 0
+    assert out.stdout.startswith("session 1 of demo-shop for P07 on variant B")
     token = out.stdout.split("token: ")[1].split()[0]
     assert f"http://127.0.0.1:9999/demo/B/?uxlab={token}" in out.stdout
     out = run("session", "close", token, "--db", db)
@@ -105,3 +110,42 @@ def test_someone_elses_sqlite_file_is_one_line(
         assert [
             t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         ] == ["notes"]
+
+
+def test_links_to_another_port_are_warned_with_the_fix(tmp_path: Path) -> None:
+    """`study example` without --url, then `serve --port 0`: links would point at 8642."""
+    db = str(tmp_path / "u.db")
+    assert run("study", "example", "-o", str(tmp_path / "demo.toml")).returncode == 0
+    assert run("study", "create", str(tmp_path / "demo.toml"), "--db", db).returncode == 0
+    env = {**os.environ, "UXLAB_ADMIN_TOKEN": "t", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(uxlab_cmd("serve", "--db", db, "--port", "0"), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []  # up to the snippet line, printed last; warnings come before it
+        for _ in range(10):
+            lines.append(proc.stdout.readline())
+            if not lines[-1] or lines[-1].startswith("snippet:"):
+                break
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    base = re.search(r"serving on (http://127\.0\.0\.1:\d+)", lines[0])
+    assert base, lines
+    fix = f"uxlab study example --url {base.group(1)} -o demo-shop.toml && uxlab study create demo-shop.toml --db {db}"
+    assert lines[2].startswith("warning: study demo-shop: variants A, B point at port 8642")
+    assert fix in lines[2]
+    out = run("session", "new", "demo-shop", "--participant", "P01", "--variant", "A", "--db", db)
+    assert out.returncode == 0 and "session 1 of demo-shop" in out.stdout
+    assert "point at port 8642" in out.stderr and fix in out.stderr
+
+
+def test_links_to_this_server_are_not_warned(tmp_path: Path) -> None:
+    db = str(tmp_path / "u.db")
+    run("study", "example", "-o", str(tmp_path / "demo.toml"))
+    run("study", "create", str(tmp_path / "demo.toml"), "--db", db)
+    conn = store.open_db(db)
+    store.meta_set(conn, store.SERVED_URL, "http://127.0.0.1:8642")
+    conn.close()
+    out = run("session", "new", "demo-shop", "--participant", "P01", "--variant", "A", "--db", db)
+    assert out.returncode == 0 and out.stderr == ""

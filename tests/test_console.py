@@ -78,13 +78,13 @@ def count(db_path: Path, sql: str) -> int:
 
 
 def pages(session: store.SessionInfo) -> list[str]:
-    return ["/", f"/studies/{STUDY}", f"/studies/{STUDY}/sessions/{session.id}"]
+    return ["/", f"/studies/{STUDY}", f"/studies/{STUDY}/sessions/{session.number}"]
 
 
 def json_gets(session: store.SessionInfo) -> list[str]:
     return [
         f"/studies/{STUDY}/sessions.json",
-        f"/studies/{STUDY}/sessions/{session.id}/state",
+        f"/studies/{STUDY}/sessions/{session.number}/state",
         "/api/v1/studies",
         f"/api/v1/studies/{STUDY}",
     ]
@@ -131,7 +131,7 @@ async def test_json_api_and_websocket_answer_401(client: Any, session: Any, db_p
         await assert_json_error(await client.get(path), 401)
     for path, body in changes(session):
         await assert_json_error(await client.post(path, data=body), 401)
-    ws_path = f"/studies/{STUDY}/sessions/{session.id}/ws"
+    ws_path = f"/studies/{STUDY}/sessions/{session.number}/ws"
     await assert_json_error(await client.get(ws_path), 401)
     nothing_changed(db_path)
 
@@ -251,7 +251,7 @@ async def test_the_bearer_token_still_works_without_a_cookie(client: Any, sessio
     resp = await client.post(f"/api/v1/sessions/{session.token}/events",
                              data=orjson.dumps(batch(moderator_events())), headers=headers)  # fmt: skip
     assert resp.status == 200
-    resp = await client.get(f"/studies/{STUDY}/sessions/{session.id}/state", headers=headers)
+    resp = await client.get(f"/studies/{STUDY}/sessions/{session.number}/state", headers=headers)
     assert resp.status == 401  # the console's own endpoints are for signed-in browsers
 
 
@@ -279,11 +279,11 @@ async def test_an_observer_sees_the_study_and_its_live_sessions(
     sessions = (await (await client.get(f"{base}/sessions.json")).json())["sessions"]
     assert [(s["participant"], s["status"]) for s in sessions] == [("P01", "open")]
     assert "token" not in sessions[0] and "link" not in sessions[0]
-    resp = await client.get(f"{base}/sessions/{session.id}")
+    resp = await client.get(f"{base}/sessions/{session.number}")
     html = await resp.text()
     assert resp.status == 200 and session.token not in html
     assert 'data-marker="error"' not in html and 'id="close-session"' not in html
-    async with client.ws_connect(f"{base}/sessions/{session.id}/ws") as ws:
+    async with client.ws_connect(f"{base}/sessions/{session.number}/ws") as ws:
         first = await ws.receive_json(timeout=5)
         assert first["kind"] == "state" and first["status"] == "open"
 
@@ -298,7 +298,7 @@ async def test_an_observer_link_changes_nothing(client: Any, session: Any, db_pa
         for path, body in changes(session):
             await assert_json_error(await client.post(path, data=body, headers=headers), 401)
         assert (await client.get("/", headers=headers)).status == 401
-    for path in (base, f"{base}/sessions.json", f"{base}/sessions/{session.id}"):
+    for path in (base, f"{base}/sessions.json", f"{base}/sessions/{session.number}"):
         assert (await client.post(path, data=b"{}")).status == 405
     nothing_changed(db_path)
 
@@ -308,7 +308,9 @@ async def test_an_observer_link_opens_only_its_own_study(
 ) -> None:
     other = dict(STUDY_DOC, id="other-study")
     store.save_study(fresh_db, parse_study(other))
+    store.new_session(fresh_db, "other-study", "P00", "A")
     other_session = store.new_session(fresh_db, "other-study", "P01", "A")
+    assert other_session.number == 2  # numbers count per study: this study has only session 1
     await sign_in(client)
     key = (await observer_link(client)).rsplit("/", 1)[1]
     sign_out(client)
@@ -316,7 +318,7 @@ async def test_an_observer_link_opens_only_its_own_study(
                  f"/observe/{STUDY}/{key}x", f"/observe/{STUDY}/{'A' * 22}"):  # fmt: skip
         assert (await client.get(path)).status == 403, path
     # A session of another study is not found under this study's link.
-    resp = await client.get(f"/observe/{STUDY}/{key}/sessions/{other_session.id}/state")
+    resp = await client.get(f"/observe/{STUDY}/{key}/sessions/{other_session.number}/state")
     await assert_json_error(resp, 404)
 
 
@@ -406,7 +408,7 @@ async def test_sessions_show_their_progress(client: Any, session: Any) -> None:
     (row,) = body["sessions"]
     assert (row["events"], row["tasks_done"], row["current_task"]) == (4, 1, "find-help")
     assert row["last_event_at"] == pytest.approx(time.time(), abs=30)
-    assert row["url"] == f"/studies/{STUDY}/sessions/{session.id}"
+    assert row["url"] == f"/studies/{STUDY}/sessions/{session.number}"
 
 
 # -- the live session ------------------------------------------------------------------------
@@ -429,7 +431,7 @@ async def test_state_rebuilds_the_session_from_the_database(client: Any, session
     resp = await client.post(f"/api/v1/sessions/{session.token}/events",
                              data=orjson.dumps(batch(moderator_events(t))), headers={"X-CSRF-Token": csrf})  # fmt: skip
     assert resp.status == 200
-    state = await (await client.get(f"/studies/{STUDY}/sessions/{session.id}/state")).json()
+    state = await (await client.get(f"/studies/{STUDY}/sessions/{session.number}/state")).json()
     assert state["status"] == "open"
     assert state["server_now"] == pytest.approx(now_ms(), abs=5000)
     got = [(e["source"], e["type"], e.get("task"), e.get("outcome") or e.get("kind") or e.get("item"))
@@ -451,7 +453,7 @@ async def test_the_websocket_sends_history_then_live_events(client: Any, session
     await sign_in(client)
     await collect(client, session.token, [{"seq": 0, "t": now_ms(), "type": "page",
                                            "url": "http://proto.test/A/"}])  # fmt: skip
-    async with client.ws_connect(f"/studies/{STUDY}/sessions/{session.id}/ws") as ws:
+    async with client.ws_connect(f"/studies/{STUDY}/sessions/{session.number}/ws") as ws:
         state = await ws.receive_json(timeout=5)
         assert state["kind"] == "state"
         assert [e["type"] for e in state["events"]] == ["page"]
@@ -468,7 +470,7 @@ async def test_the_websocket_sends_history_then_live_events(client: Any, session
 
 async def test_the_websocket_refuses_other_sites(client: Any, session: Any) -> None:
     await sign_in(client)
-    path = f"/studies/{STUDY}/sessions/{session.id}/ws"
+    path = f"/studies/{STUDY}/sessions/{session.number}/ws"
     resp = await client.get(path, headers={"Origin": "http://evil.example", "Upgrade": "websocket",
                                            "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
                                            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})  # fmt: skip
@@ -480,7 +482,7 @@ async def test_the_websocket_reports_a_session_closed_elsewhere(
 ) -> None:
     monkeypatch.setattr(console, "STATUS_POLL_S", 0.1)
     await sign_in(client)
-    async with client.ws_connect(f"/studies/{STUDY}/sessions/{session.id}/ws") as ws:
+    async with client.ws_connect(f"/studies/{STUDY}/sessions/{session.number}/ws") as ws:
         assert (await ws.receive_json(timeout=5))["kind"] == "state"
         store.close_session(fresh_db, session.token)  # e.g. `uxlab session close` in a terminal
         assert await ws.receive_json(timeout=5) == {"kind": "status", "status": "closed"}
@@ -488,7 +490,7 @@ async def test_the_websocket_reports_a_session_closed_elsewhere(
 
 async def test_session_page_carries_what_the_console_needs(client: Any, session: Any) -> None:
     await sign_in(client)
-    html = await (await client.get(f"/studies/{STUDY}/sessions/{session.id}")).text()
+    html = await (await client.get(f"/studies/{STUDY}/sessions/{session.number}")).text()
     match = re.search(
         r'<script type="application/json" id="console-config">(.*?)</script>', html, re.S
     )
@@ -541,7 +543,7 @@ async def test_a_slow_console_does_not_hold_up_the_collector(client: Any, sessio
     """Ten watchers and a burst of participant events: every batch is acknowledged."""
     await sign_in(client)
     sockets = [
-        await client.ws_connect(f"/studies/{STUDY}/sessions/{session.id}/ws") for _ in range(10)
+        await client.ws_connect(f"/studies/{STUDY}/sessions/{session.number}/ws") for _ in range(10)
     ]
     try:
         for ws in sockets:
@@ -556,3 +558,126 @@ async def test_a_slow_console_does_not_hold_up_the_collector(client: Any, sessio
     finally:
         for ws in sockets:
             await ws.close()
+
+
+# -- studies without their optional sections (issue 12, item 10) ------------------------------
+
+
+def _without(path: str) -> dict[str, Any]:
+    """The test study with one optional part removed (``tasks.*.key`` from every task)."""
+    doc = orjson.loads(orjson.dumps(STUDY_DOC))
+    doc["id"] = "bare"
+    table, _, key = path.partition(".")
+    if table == "tasks":
+        for task in doc["tasks"]:
+            task.pop(key.removeprefix("*."), None)
+    elif key:
+        doc[table].pop(key)
+    else:
+        doc.pop(table)
+    return doc
+
+
+OPTIONAL_PARTS = ["questionnaires", "questionnaires.after_task", "questionnaires.after_session",
+                  "origins", "name", "tasks.*.prompt", "tasks.*.success", "tasks.*.expected_path"]  # fmt: skip
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+@pytest.mark.parametrize("absent", OPTIONAL_PARTS)
+async def test_every_page_of_a_study_without_an_optional_part(
+    client: Any, fresh_db: sqlite3.Connection, absent: str
+) -> None:
+    store.save_study(fresh_db, parse_study(_without(absent)))
+    bare = store.new_session(fresh_db, "bare", "P01", "A")
+    await sign_in(client)
+    events = moderator_events()[:3]  # a task started, a marker, the task ended
+    resp = await client.post(f"/api/v1/sessions/{bare.token}/events", data=orjson.dumps(batch(events)),
+                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+    assert resp.status == 200, await resp.text()
+    html = await (await client.get("/studies/bare", headers=HTML)).text()
+    base = "/studies/bare"
+    observer = re.search(r'id="observer-link"[^>]*value="https?://[^/]+([^"]+)"', html)
+    assert observer, html
+    for prefix in (base, observer.group(1)):
+        for path in ("", "/sessions.json", "/sessions/1", "/sessions/1/state", "/report"):
+            resp = await client.get(prefix + path, headers=HTML)
+            assert resp.status == 200, (prefix + path, await resp.text())
+    assert (await client.get("/", headers=HTML)).status == 200
+
+
+async def test_errors_in_a_browser_are_pages_and_stay_json_for_the_api(
+    client: Any, session: Any
+) -> None:
+    await sign_in(client)
+    for path in (f"/studies/{STUDY}/sessions/999", f"/studies/{STUDY}/sessions/999/state",
+                 f"/studies/{STUDY}/sessions/abc", "/no-such-page"):  # fmt: skip
+        resp = await client.get(path, headers=HTML)
+        assert resp.status == 404 and resp.content_type == "text/html", path
+        text = await resp.text()
+        assert "<!doctype html>" in text and '"error"' not in text
+    for path in (f"/studies/{STUDY}/sessions/999/state", "/api/v1/studies/nope"):
+        await assert_json_error(await client.get(path), 404)
+        await assert_json_error(await client.get(path, headers={"Accept": "application/json"}), 404)
+    await assert_json_error(await client.get("/api/v1/studies/nope", headers=HTML), 404)
+
+
+async def test_console_urls_and_rows_use_the_number_within_the_study(
+    client: Any, fresh_db: sqlite3.Connection
+) -> None:
+    other = dict(STUDY_DOC, id="other-study")
+    store.save_study(fresh_db, parse_study(other))
+    for participant in ("P01", "P02"):  # ids 1 and 2 go to the other study
+        store.new_session(fresh_db, "other-study", participant, "A")
+    mine = store.new_session(fresh_db, STUDY, "P07", "B")
+    assert (mine.id, mine.number) == (3, 1)
+    await sign_in(client)
+    rows = (await (await client.get(f"/studies/{STUDY}/sessions.json")).json())["sessions"]
+    assert [(r["number"], r["url"]) for r in rows] == [(1, f"/studies/{STUDY}/sessions/1")]
+    assert "id" not in rows[0]
+    html = await (await client.get(f"/studies/{STUDY}/sessions/1")).text()
+    assert "Session 1:" in html and "P07" in html
+    assert (await client.get(f"/studies/{STUDY}/sessions/3")).status == 404
+    resp = await client.post(f"/api/v1/studies/{STUDY}/sessions", data=orjson.dumps(
+        {"participant": "P08", "variant": "A"}), headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+    assert (await resp.json())["session"] == 2
+
+
+async def test_the_study_page_warns_of_links_to_another_port(
+    client: Any, fresh_db: sqlite3.Connection
+) -> None:
+    await sign_in(client)
+    here = f"http://127.0.0.1:{client.port}"
+    for study_id, base in (("elsewhere", "http://127.0.0.1:8642"), ("here", here)):
+        doc = dict(STUDY_DOC, id=study_id, origins=[base],
+                   variants=[{"id": "A", "url": f"{base}/demo/A/"}])  # fmt: skip
+        store.save_study(fresh_db, parse_study(doc))
+    html = await (await client.get("/studies/elsewhere")).text()
+    assert 'id="link-warning"' in html and "points at port 8642" in html
+    assert f'this console is at <span class="mono">{here}</span>' in html
+    assert "edit the variant urls of elsewhere&#39;s study file to start with " + here in html
+    assert "uxlab study create FILE --db " in html  # the database this server uses
+    assert 'id="link-warning"' not in await (await client.get("/studies/here")).text()
+    assert 'id="link-warning"' not in await (await client.get(f"/studies/{STUDY}")).text()
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        ({"text": "x"}, "events[0].marker: must be {page, seq}"),
+        ({"marker": {"seq": 1}, "text": "x"}, "events[0].marker.page: required"),
+        ({"marker": {"page": "console-1", "seq": -1}}, "events[0].marker.seq: out of range"),
+        (
+            {"marker": {"page": "console-1", "seq": 1}, "text": 5},
+            "events[0].text: must be a string",
+        ),
+    ],
+)
+async def test_a_bad_marker_text_is_refused_naming_the_field(
+    client: Any, session: Any, db_path: Path, edit: dict[str, Any], field: str
+) -> None:
+    event = {"seq": 0, "t": now_ms(), "type": "marker_text", **edit}
+    resp = await client.post(f"/api/v1/sessions/{session.token}/events", data=orjson.dumps(batch([event])),
+                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+    await assert_json_error(resp, 400)
+    assert (await resp.json())["error"].startswith(field)
+    assert count(db_path, "SELECT count(*) FROM events") == 0

@@ -28,7 +28,7 @@ MODERATOR_SQL = """
     LEFT JOIN tasks tk ON tk.pk = e.task_pk LEFT JOIN labels l ON l.id = e.label_id
     WHERE pl.source = 2 ORDER BY e.t, e.seq
 """
-TYPE = {20: "task_start", 21: "task_end", 22: "marker", 23: "rating"}
+TYPE = {20: "task_start", 21: "task_end", 22: "marker", 23: "rating", 24: "marker_text"}
 OUTCOME = {None: None, 1: "success", 2: "failure", 3: "abandoned", 4: "skipped"}
 KIND = {None: None, 1: "error", 2: "note", 3: "assist", 4: "critical"}
 
@@ -103,7 +103,7 @@ def test_a_moderated_task_from_sign_in_to_seq(server: Any, browser: Any) -> None
     assert latency < 1.0, f"click reached the console after {latency:.2f} s"
     assert mod.locator("#feed li[data-type=click]:has-text('#hero-shop')").count() == 1
 
-    mod.keyboard.press("e")
+    mod.keyboard.press("e")  # recorded now; its text is typed afterwards
     mod.fill("#marker-text", "looked for the cart behind the menu")
     mod.keyboard.press("Enter")
     mod.wait_for_selector(".tl-error:has-text('looked for the cart behind the menu')")
@@ -123,10 +123,12 @@ def test_a_moderated_task_from_sign_in_to_seq(server: Any, browser: Any) -> None
     rows = moderator_rows(server.db_path)
     assert [(r[0], r[2], r[4], r[5], r[6], r[7], r[8]) for r in rows] == [
         (token, 0, "task_start", "find-shoes", None, None, None),
-        (token, 1, "marker", "find-shoes", "error", "looked for the cart behind the menu", None),
-        (token, 2, "task_end", "find-shoes", "success", None, None),
-        (token, 3, "rating", "find-shoes", 1, None, 6.0),  # rating kind 1 = SEQ
+        (token, 1, "marker", "find-shoes", "error", None, None),
+        (token, 2, "marker_text", None, None, "looked for the cart behind the menu", None),
+        (token, 3, "task_end", "find-shoes", "success", None, None),
+        (token, 4, "rating", "find-shoes", 1, None, 6.0),  # rating kind 1 = SEQ
     ]
+    assert rows[2][9] == f'{{"marker":{{"page":"{rows[1][1]}","seq":1}}}}'
     assert len({r[1] for r in rows}) == 1  # one console page load
     times = [r[3] for r in rows]
     assert times == sorted(times) and times[-1] - times[0] < 60_000
@@ -151,6 +153,7 @@ def test_the_console_resumes_after_a_reload_and_a_server_restart(server: Any, br
     mod.click("[data-task=checkout] button:has-text('Start')")  # out of order, by the button
     mod.wait_for_selector(".task-card.running:has-text('checkout')")
     mod.click("[data-marker=note]")
+    mod.click("#marker-text")  # the text field takes the keys only once clicked
     mod.keyboard.type("asked whether the card is real")
     mod.keyboard.press("Enter")
     wait_saved(mod)
@@ -180,7 +183,8 @@ def test_the_console_resumes_after_a_reload_and_a_server_restart(server: Any, br
     rows = moderator_rows(server.db_path)
     assert [(r[4], r[5], r[6], r[7]) for r in rows] == [
         ("task_start", "checkout", None, None),
-        ("marker", "checkout", "note", "asked whether the card is real"),
+        ("marker", "checkout", "note", None),
+        ("marker_text", None, None, "asked whether the card is real"),
         ("task_end", "checkout", "skipped", None),
         ("rating", None, 2, None),  # rating kind 2 = SUS
     ]
@@ -188,8 +192,8 @@ def test_the_console_resumes_after_a_reload_and_a_server_restart(server: Any, br
     assert {r[0] for r in rows} == {token}
     # Two console page loads, each counting seq from 0.
     loads = [r[1] for r in rows]
-    assert loads[0] == loads[1] != loads[2] == loads[3]
-    assert [r[2] for r in rows] == [0, 1, 0, 1]
+    assert loads[0] == loads[1] == loads[2] != loads[3] == loads[4]
+    assert [r[2] for r in rows] == [0, 1, 2, 0, 1]
     assert not [e for e in mod.errors if "ERR_CONNECTION_REFUSED" not in e and "WebSocket" not in e]
 
 
@@ -217,3 +221,87 @@ def test_an_observer_watches_without_controls(server: Any, browser: Any) -> None
     time.sleep(0.5)
     wait_saved(mod)
     assert [r[4] for r in moderator_rows(server.db_path)] == ["task_start"]
+
+
+def open_live(browser: Any, server: Any, participant: str = "P01") -> tuple[Any, str]:
+    """The demo study, one session, and its live page for the moderator."""
+    server.load_study()
+    token = server.new_session(STUDY, participant, "A")
+    mod = sign_in(browser, server, f"/studies/{STUDY}/sessions/1")
+    mod.wait_for_selector("#conn:has-text('Live')")
+    return mod, token
+
+
+def test_a_marker_key_never_swallows_the_next_shortcut(server: Any, browser: Any) -> None:
+    mod, _ = open_live(browser, server)
+    mod.keyboard.press("t")
+    mod.wait_for_selector(".task-card.running:has-text('find-shoes')")
+    mod.keyboard.press("e")  # an error marker, recorded at the key press ...
+    mod.keyboard.press("s")  # ... and S still ends the task as a success
+    mod.wait_for_selector("[data-task=find-shoes] .outcome.success")
+    wait_saved(mod)
+    assert mod.is_visible("#marker-form") and mod.input_value("#marker-text") == ""
+    shot(mod, "console-live-marker.png")
+    assert [(r[4], r[5], r[6]) for r in moderator_rows(server.db_path)] == [
+        ("task_start", "find-shoes", None), ("marker", "find-shoes", "error"),
+        ("task_end", "find-shoes", "success")]  # fmt: skip
+
+    mod.keyboard.press("Escape")  # skips the SEQ; the markers stay
+    mod.keyboard.press("e")
+    mod.keyboard.press("n")  # two markers, the note's text field open (not focused)
+    mod.wait_for_selector("#marker-label:has-text('Note')")
+    mod.click("#marker-text")
+    mod.keyboard.type("said the filter was hidden")
+    mod.keyboard.press("Enter")
+    wait_saved(mod)
+    mod.wait_for_selector(".tl-note:has-text('said the filter was hidden')")
+    # Any marker's text can be added later from the timeline, and changed again.
+    mod.click(".tl-error:not(:has-text('find-shoes')) .tl-edit")
+    mod.fill("#marker-text", "typed into the search box")
+    mod.keyboard.press("Enter")
+    mod.click(".tl-error:not(:has-text('find-shoes')) .tl-edit")
+    assert mod.input_value("#marker-text") == "typed into the search box"
+    mod.fill("#marker-text", "typed into search")
+    mod.keyboard.press("Enter")
+    mod.keyboard.press("c")  # Esc in its text field closes the field; the marker stays
+    mod.click("#marker-text")
+    mod.keyboard.type("half a thought")
+    mod.keyboard.press("Escape")
+    assert mod.is_hidden("#marker-form")
+    wait_saved(mod)
+    mod.wait_for_selector(".tl-error:has-text('typed into search')")
+    rows = moderator_rows(server.db_path)
+    assert [(r[4], r[6], r[7]) for r in rows[3:]] == [
+        ("marker", "error", None), ("marker", "note", None),
+        ("marker_text", None, "said the filter was hidden"),
+        ("marker_text", None, "typed into the search box"),
+        ("marker_text", None, "typed into search"), ("marker", "critical", None)]  # fmt: skip
+    mod.reload()  # the texts come back from the database
+    mod.wait_for_selector(".tl-error:has-text('typed into search')")
+    assert mod.locator(".tl-error:has-text('typed into the search box')").count() == 0
+    assert mod.errors == []
+
+
+def test_sus_from_the_keyboard_survives_a_reload_and_enter_saves(server: Any, browser: Any) -> None:
+    mod, _ = open_live(browser, server)
+    mod.keyboard.press("q")
+    for answer in "42415":
+        mod.keyboard.press(answer)
+    mod.keyboard.press("Enter")  # not complete: nothing is saved
+    mod.reload()
+    mod.wait_for_selector(".task-card:has-text('SUS · end of session')")
+    mod.wait_for_selector(".task-card:has-text('5 of 10 answered')")
+    for answer in "24152":
+        mod.keyboard.press(answer)
+    mod.wait_for_selector(".task-card:has-text('10 of 10 answered')")
+    shot(mod, "console-sus.png")
+    assert [r[4] for r in moderator_rows(server.db_path)] == []
+    mod.keyboard.press("Enter")
+    wait_saved(mod)
+    mod.wait_for_selector(".task-card:not(:has-text('SUS · end of session'))")
+    rows = moderator_rows(server.db_path)
+    assert [(r[4], r[6], r[9]) for r in rows] == [("rating", 2, '{"values":[4,2,4,1,5,2,4,1,5,2]}')]
+    mod.reload()  # saved answers are not offered again as work in progress
+    mod.wait_for_selector("#conn:has-text('Live')")
+    assert mod.locator(".task-card:has-text('SUS · end of session')").count() == 0
+    assert mod.errors == []

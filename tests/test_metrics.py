@@ -420,3 +420,49 @@ def test_skipped_attempts_leave_the_mean_lostness(shop_db: Path) -> None:
     tasks = metrics.analyze(shop_db, "shop").tasks
     buy_b = next(r for r in tasks if (r["task"], r["variant"]) == ("buy", "B"))
     assert buy_b["attempts"] == 1 and buy_b["lostness_mean"] is None
+
+
+def test_tables_show_the_session_number_within_the_study(db_path: Path) -> None:
+    """Sessions of another study take database ids 1 and 2: this study's are still 1 and 2."""
+    other = Recorder(db_path, dict(STUDY, id="other"))
+    other.session("X1", "A")
+    other.session("X2", "B")
+    other.close()
+    record(db_path)
+    results = metrics.analyze(db_path, "shop")
+    tables = {"attempts": results.attempts, "participants": results.participants,
+              "sessions": results.sessions, "clicks": list(results.clicks.rows())}  # fmt: skip
+    for name, rows in tables.items():
+        assert sorted({row["session"] for row in rows}) == [1, 2], name
+    from analyzer.export import raw_events
+    from recorder.storage import store
+
+    conn = store.connect(db_path, readonly=True)
+    assert {e["session"] for e in raw_events(conn, "shop")} == {1, 2}
+    conn.close()
+
+
+def test_a_markers_text_is_its_latest_edit(db_path: Path) -> None:
+    """Markers are recorded at the key press; ``marker_text`` events add or change the text."""
+    rec = Recorder(db_path, STUDY)
+    info = rec.session("P1", "A")
+    rec.send(info, [{"type": "page", "t": 0, "url": url("A", "/")}])
+    ref = {"page": "console-1", "seq": 1}
+    rec.send(info, [
+        {"type": "task_start", "t": 1000, "task": "buy"},
+        {"type": "marker", "t": 2000, "kind": "error"},
+        {"type": "marker", "t": 3000, "kind": "note", "text": "hesitated"},
+        {"type": "marker_text", "t": 4000, "marker": ref, "text": "first try"},
+        {"type": "marker_text", "t": 5000, "marker": {"page": "console-1", "seq": 2}, "text": ""},
+        {"type": "marker_text", "t": 6000, "marker": ref, "text": "typed into search"},
+        {"type": "task_end", "t": 9000, "task": "buy", "outcome": "failure"},
+    ], page="console-1", moderator=True)  # fmt: skip
+    # After a reload the console is another page load: its edit names the marker all the same.
+    rec.send(info, [{"type": "marker_text", "t": 7000, "marker": ref, "text": "typed into the search box"},
+                    {"type": "marker_text", "t": 7500, "marker": {"page": "nowhere", "seq": 0}, "text": "lost"}],
+             page="console-2", moderator=True)  # fmt: skip
+    rec.close()
+    results = metrics.analyze(db_path, "shop")
+    assert [(m["kind"], m["t_s"], m["text"]) for m in results.markers] == [
+        ("error", 2.0, "typed into the search box"), ("note", 3.0, None)]  # fmt: skip
+    assert results.attempts[0]["moderator_errors"] == 1  # an edit is no marker of its own

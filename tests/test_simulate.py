@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import statistics
 import subprocess
+import time
+from pathlib import Path
+
+import pytest
 
 from analyzer.metrics.analyze import analyze
 from recorder.simulate import generate
@@ -153,3 +158,65 @@ def test_simulate_within_follows_the_study_design(server: Server) -> None:
     assert "in 12 sessions" in out.stdout  # every participant used both variants
     rows = analyze(server.db_path, within, cache=False).comparisons
     assert rows and all(r["paired"] for r in rows if r["metric"] == "success_rate")
+
+
+def test_simulated_sessions_are_closed_when_it_ends(server: Server) -> None:
+    study = server.load_study(STUDY_DOC)
+    subprocess.run(
+        uxlab_cmd("simulate", study, "--participants", "3", "--seed", "2", "--url", server.url),
+        capture_output=True, text=True, timeout=120, check=True,
+        env={**_env(), "UXLAB_ADMIN_TOKEN": server.admin_token},
+    )  # fmt: skip
+    with sqlite3.connect(server.db_path) as conn:
+        statuses = [s for (s,) in conn.execute("SELECT status FROM sessions")]
+    assert statuses == ["closed"] * 3
+
+
+def test_ctrl_c_closes_the_sessions_it_opened(server: Server) -> None:
+    study = server.load_study(STUDY_DOC)
+    proc = subprocess.Popen(
+        uxlab_cmd("simulate", study, "--participants", "400", "--seed", "2", "--url", server.url),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**_env(), "UXLAB_ADMIN_TOKEN": server.admin_token},
+    )  # fmt: skip
+    opened = 0
+    for _ in range(600):  # until a few sessions are on their way, then interrupt
+        with sqlite3.connect(server.db_path) as conn:
+            opened = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        if opened >= 4 or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    with sqlite3.connect(server.db_path) as conn:
+        rows = conn.execute("SELECT status, count(*) FROM sessions GROUP BY status").fetchall()
+    assert opened >= 4 and dict(rows).get("open", 0) == 0, rows
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("no-server", "start `uxlab serve`"),
+        ("no-db", "start `uxlab serve` first, and pass --db"),
+        ("no-study", "load it with `uxlab study create FILE`"),
+        ("bad-token", "pass --db with the database"),
+    ],
+)
+def test_simulate_errors_say_what_to_do(
+    setup: str, message: str, server: Server, tmp_path: Path
+) -> None:
+    url, env = server.url, {**_env(), "UXLAB_ADMIN_TOKEN": server.admin_token}
+    if setup == "no-server":
+        url = "http://127.0.0.1:9"  # the discard port: nothing listens
+    elif setup == "no-db":
+        env.pop("UXLAB_ADMIN_TOKEN")
+    elif setup == "bad-token":
+        env["UXLAB_ADMIN_TOKEN"] = "wrong"
+    if setup != "no-study":
+        server.load_study(STUDY_DOC)
+    args = ["simulate", "checkout-2026", "--url", url, "--db", str(tmp_path / "none.db")]
+    out = subprocess.run(uxlab_cmd(*args), capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 2
+    assert message in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

@@ -223,3 +223,42 @@ def test_a_refused_batch_leaves_the_rest_of_the_group_stored(fresh_db: sqlite3.C
         " JOIN page_loads l ON l.id = e.load_id WHERE e.seq = 5"
     ).fetchone()
     assert row == ("#lost", "c1")
+
+
+def test_migration_3_numbers_existing_sessions_within_their_study(db_path: Path) -> None:
+    conn = store.connect(db_path)
+    assert store.migrate(conn, upto=2) == 2
+    store.save_study(conn, parse_study(STUDY_DOC))
+    store.save_study(conn, parse_study(dict(STUDY_DOC, id="other")))
+    for study, participant in [("checkout-2026", "P01"), ("other", "P01"), ("other", "P02"),
+                               ("checkout-2026", "P02"), ("checkout-2026", "P03")]:  # fmt: skip
+        conn.execute("INSERT OR IGNORE INTO participants (study_id, id) VALUES (?, ?)",
+                     (study, participant))  # fmt: skip
+        conn.execute(
+            "INSERT INTO sessions (token, study_id, participant_pk, variant_pk, status)"
+            " SELECT ?, ?, p.pk, v.pk, 'open' FROM participants p, variants v"
+            " WHERE p.study_id = ? AND p.id = ? AND v.study_id = ? AND v.id = 'A'",
+            (f"{study}-{participant}", study, study, participant, study),
+        )
+    conn.close()
+    conn = store.open_db(db_path)
+    rows = conn.execute("SELECT id, study_id, number FROM sessions ORDER BY id").fetchall()
+    assert [(r[1], r[2]) for r in rows] == [("checkout-2026", 1), ("other", 1), ("other", 2),
+                                            ("checkout-2026", 2), ("checkout-2026", 3)]  # fmt: skip
+    # New sessions continue each study's count, in the same transaction as the insert.
+    assert store.new_session(conn, "other", "P09", "B").number == 3
+    assert store.new_session(conn, "checkout-2026", "P09", "B").number == 4
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE sessions SET number = 1 WHERE token = 'other-P02'")
+
+
+def test_session_by_number(fresh_db: sqlite3.Connection) -> None:
+    first = store.new_session(fresh_db, "checkout-2026", "P01", "A")
+    second = store.new_session(fresh_db, "checkout-2026", "P02", "B")
+    assert (first.number, second.number) == (1, 2)
+    found = store.session_by_number(fresh_db, "checkout-2026", 2)
+    assert (found.token, found.participant) == (second.token, "P02")
+    with pytest.raises(store.StoreError, match="no session 3 in study 'checkout-2026'"):
+        store.session_by_number(fresh_db, "checkout-2026", 3)
+    with pytest.raises(store.StoreError, match="no session 1"):
+        store.session_by_number(fresh_db, "nope", 1)

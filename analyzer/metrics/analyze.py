@@ -213,7 +213,7 @@ class _Names:
 
     participant: np.ndarray  # object, per session
     variant: np.ndarray  # object, per session
-    session: np.ndarray  # object (int), per session: its database id
+    session: np.ndarray  # object (int), per session: its number within the study
     task: np.ndarray  # object, per task index, then None for -1
 
     @classmethod
@@ -221,12 +221,12 @@ class _Names:
         return cls(
             participant=np.array(data.participants, dtype=object)[data.session_participant],
             variant=np.array(data.variants, dtype=object)[data.events.session_variant],
-            session=data.sessions.astype(object),
+            session=data.numbers.astype(object),
             task=np.array([*data.tasks, None], dtype=object),
         )  # fmt: skip
 
     def sessions(self, s: np.ndarray) -> tuple[list[Any], list[Any], list[Any]]:
-        """Participant, variant and session id of each session index."""
+        """Participant, variant and session number of each session index."""
         return self.participant[s].tolist(), self.variant[s].tolist(), self.session[s].tolist()
 
     def tasks(self, k: np.ndarray) -> list[Any]:
@@ -324,7 +324,7 @@ def attempt_columns(
     }  # fmt: skip
     ids = {
         "task": (seg.task, [*data.tasks, None]), "variant": (variant, data.variants),
-        "session": (seg.session, data.sessions.tolist()),
+        "session": (seg.session, data.numbers.tolist()),
         "participant": (data.session_participant[seg.session], data.participants),
     }  # fmt: skip
     return AttemptColumns.of_arrays(len(seg.session), columns, ids)

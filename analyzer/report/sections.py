@@ -233,13 +233,13 @@ class Overview:
 
 
 def session_times(results: StudyResults) -> dict[int, tuple[float, float]]:
-    """Session id -> (first, last) event time, epoch ms (corrected clock)."""
+    """Session number -> (first, last) event time, epoch ms (corrected clock)."""
     data = getattr(results.clicks, "data", None)
     if data is None:
         return {}
     starts, t = data.events.session_start.tolist(), data.events.t
     out = {}
-    for s, sid in enumerate(data.sessions.tolist()):
+    for s, sid in enumerate(data.numbers.tolist()):
         if starts[s + 1] > starts[s]:
             out[int(sid)] = (float(t[starts[s]]), float(t[starts[s + 1] - 1]))
     return out

@@ -134,7 +134,7 @@ async def create_session(request: web.Request) -> web.Response:
 
 def _session_json(info: store.SessionInfo) -> dict[str, Any]:
     return {
-        "session": info.id, "token": info.token, "study": info.study_id,
+        "session": info.number, "token": info.token, "study": info.study_id,
         "participant": info.participant, "variant": info.variant, "status": info.status,
         "link": participant_link(info.variant_url, info.token),
     }  # fmt: skip

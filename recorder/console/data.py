@@ -14,7 +14,6 @@ import sqlite3
 import time
 from typing import Any
 
-from recorder.storage import store
 from recorder.storage.live import describe
 from recorder.wire import schema
 
@@ -22,7 +21,7 @@ from recorder.wire import schema
 HISTORY_PARTICIPANT_EVENTS = 5000
 
 PROGRESS_SQL = f"""
-    SELECT x.id, x.token, p.id, v.id, v.url, x.status, x.created_at, x.closed_at, x.last_event_at,
+    SELECT x.id, x.number, x.token, p.id, v.id, v.url, x.status, x.created_at, x.closed_at, x.last_event_at,
       (SELECT count(*) FROM events e WHERE e.session_id = x.id),
       (SELECT count(DISTINCT e.task_pk) FROM events e
         WHERE e.session_id = x.id AND e.type = {schema.TASK_END}),
@@ -38,35 +37,26 @@ PROGRESS_SQL = f"""
 def session_progress(conn: sqlite3.Connection, study_id: str) -> list[dict[str, Any]]:
     """Every session of a study with its status and progress, oldest first.
 
+    ``id`` is the database's (uxlab's own use); ``number`` counts within the study.
+
     ``tasks_done`` counts the tasks the moderator ended (any outcome);
     ``current_task`` is the task started last and not ended since, if any.
     """
     out = []
     for row in conn.execute(PROGRESS_SQL, (study_id,)):
-        (sid, token, participant, variant, variant_url, status, created, closed, last,
+        (sid, number, token, participant, variant, variant_url, status, created, closed, last,
          events, done, latest) = row  # fmt: skip
         current = None
         if latest:
             task, _, code = latest.partition("\x1f")
             current = task if int(code) == schema.TASK_START else None
         out.append({
-            "id": sid, "token": token, "participant": participant, "variant": variant,
+            "id": sid, "number": number, "token": token, "participant": participant, "variant": variant,
             "variant_url": variant_url, "status": status, "created_at": created,
             "closed_at": closed, "last_event_at": last, "events": events,
             "tasks_done": done, "current_task": current,
         })  # fmt: skip
     return out
-
-
-def session_by_id(conn: sqlite3.Connection, study_id: str, session_id: int) -> store.SessionInfo:
-    """The session ``session_id`` of ``study_id``, or :class:`store.StoreError` ("no ...")."""
-    row = conn.execute(
-        "SELECT token FROM sessions WHERE id = ? AND study_id = ?", (session_id, study_id)
-    ).fetchone()
-    info = store.find_session(conn, row[0]) if row else None
-    if info is None:
-        raise store.StoreError(f"no session {session_id} in study {study_id!r}")
-    return info
 
 
 HISTORY_SQL = """

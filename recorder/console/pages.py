@@ -20,9 +20,10 @@ Routes (``{base}`` is ``/studies/{study}`` for the signed-in moderator and
                                           ``demo`` for the bundled demo shop)
 ``GET  {base}``                           a study: tasks, variants, sessions
 ``GET  {base}/sessions.json``             its sessions with status and progress
-``GET  {base}/sessions/{id}``             the live session page
-``GET  {base}/sessions/{id}/state``       the session's history (rebuilds the page)
-``GET  {base}/sessions/{id}/ws``          WebSocket: the history, then live events
+``GET  {base}/sessions/{n}``              the live session page (``n``: its number
+                                          within the study, 1, 2, 3 ...)
+``GET  {base}/sessions/{n}/state``        the session's history (rebuilds the page)
+``GET  {base}/sessions/{n}/ws``           WebSocket: the history, then live events
 ``GET  /console/static/{name}``           the console's CSS and scripts
 ========================================  =========================================
 """
@@ -47,7 +48,8 @@ from recorder.auth import require_moderator
 from recorder.console import data
 from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.storage import store
-from recorder.web import LIVE_KEY, SETTINGS_KEY, ApiError, in_thread, json_response
+from recorder.web import HTML_ERRORS_KEY, LIVE_KEY, SETTINGS_KEY, ApiError, in_thread, json_response
+from recorder.wire import links
 from recorder.wire.schema import participant_link
 from recorder.wire.studyfile import Study, StudyError, parse_study, read_study, study_json
 
@@ -93,6 +95,11 @@ def render(template: str, status: int = 200, **context: Any) -> web.Response:
     return web.Response(text=html, status=status, content_type="text/html",
                         headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP,
                                  "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"})  # fmt: skip
+
+
+def error_page(status: int, message: str) -> web.Response:
+    """Any error shown in a browser: a short page with its status and message."""
+    return render("message.html", status, title=f"{status}", message=message)
 
 
 def redirect(target: str) -> web.Response:
@@ -160,7 +167,8 @@ def _signed_in(request: web.Request) -> str:
     return auth.request_csrf(request)
 
 
-def _session_id(request: web.Request) -> int:
+def _session_number(request: web.Request) -> int:
+    """The session's number within its study, from the URL."""
     return int(request.match_info["session"])
 
 
@@ -291,9 +299,20 @@ async def study_page(request: web.Request) -> web.StreamResponse:
         "next_participant": next_participant([s["participant"] for s in sessions]),
         "next_variant": next_variant(study, sessions),
     }
+    db = request.app[SETTINGS_KEY].db
+    link_problem = None if who.observer else _link_problem(study, _here(request), db)
     return render("study.html", study=study, config=config, observer=who.observer,
                   base=who.base, csrf=who.csrf, signed_in=not who.observer,
-                  observer_link=observer_link)  # fmt: skip
+                  observer_link=observer_link, link_problem=link_problem)  # fmt: skip
+
+
+def _link_problem(study: Study, here: str, db: str) -> dict[str, Any] | None:
+    """Variants whose URLs point at this host but another port, and the fix."""
+    found = links.port_mismatches(study, here)
+    if not found:
+        return None
+    db_arg = None if db == store.DEFAULT_DB else db
+    return {"variants": found, "here": here, "fix": links.fix_hint(study, here, db_arg)}
 
 
 def _here(request: web.Request) -> str:
@@ -316,8 +335,8 @@ async def sessions_json(request: web.Request) -> web.Response:
 
 def _session_row(session: dict[str, Any], who: Viewer) -> dict[str, Any]:
     """A session as the study page lists it; observers get no token and no link."""
-    row = {k: v for k, v in session.items() if k not in ("token", "variant_url")}
-    row["url"] = f"{who.base}/sessions/{session['id']}"
+    row = {k: v for k, v in session.items() if k not in ("id", "token", "variant_url")}
+    row["url"] = f"{who.base}/sessions/{session['number']}"
     if not who.observer:
         row["token"] = session["token"]
         row["link"] = participant_link(session["variant_url"], session["token"])
@@ -354,13 +373,13 @@ def next_variant(study: Study, sessions: list[dict[str, Any]]) -> str:
 
 @html_page
 async def session_page(request: web.Request) -> web.StreamResponse:
-    """``GET {base}/sessions/{id}``: the live session page (controls for the moderator only)."""
+    """``GET {base}/sessions/{n}``: the live session page (controls for the moderator only)."""
     who = viewer(request)
-    sid = _session_id(request)
+    sid = _session_number(request)
     study, info = await in_thread(request, lambda c: (
-        store.load_study(c, who.study), data.session_by_id(c, who.study, sid)))  # fmt: skip
+        store.load_study(c, who.study), store.session_by_number(c, who.study, sid)))  # fmt: skip
     session: dict[str, Any] = {
-        "id": info.id, "participant": info.participant, "variant": info.variant,
+        "number": info.number, "participant": info.participant, "variant": info.variant,
         "variant_url": info.variant_url, "status": info.status,
     }  # fmt: skip
     urls = {"study": who.base, "state": f"{who.base}/sessions/{sid}/state",
@@ -390,13 +409,13 @@ def _state(conn: Any, session_id: int) -> dict[str, Any]:
 
 async def _session_of(request: web.Request) -> tuple[Viewer, store.SessionInfo]:
     who = viewer(request)
-    sid = _session_id(request)
-    info = await in_thread(request, lambda c: data.session_by_id(c, who.study, sid))
+    sid = _session_number(request)
+    info = await in_thread(request, lambda c: store.session_by_number(c, who.study, sid))
     return who, info
 
 
 async def session_state(request: web.Request) -> web.Response:
-    """``GET {base}/sessions/{id}/state``: the session rebuilt from the database."""
+    """``GET {base}/sessions/{n}/state``: the session rebuilt from the database."""
     _, info = await _session_of(request)
     state = await in_thread(request, lambda c: _state(c, info.id))
     del state["offsets"]
@@ -404,7 +423,7 @@ async def session_state(request: web.Request) -> web.Response:
 
 
 async def session_ws(request: web.Request) -> web.StreamResponse:
-    """``GET {base}/sessions/{id}/ws``: the session's history, then every event as committed.
+    """``GET {base}/sessions/{n}/ws``: the session's history, then every event as committed.
 
     Messages (JSON text): ``{"kind": "state", "status", "server_now", "events"}`` first
     (and again if this console fell behind), ``{"kind": "events", "events": [...]}``
@@ -493,6 +512,7 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     """Register the console's pages, its JSON and WebSocket endpoints, and its static files."""
     app[SOCKETS_KEY] = set()
+    app[HTML_ERRORS_KEY] = error_page
     app.on_shutdown.append(_close_sockets)
     add = app.router.add_get
     add("/", studies_page)

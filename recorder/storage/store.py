@@ -97,7 +97,20 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.table("sessions").add_column("last_event_at", float)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    # Sessions are numbered within their study (1, 2, 3 ...), in the order they were opened.
+    db.table("sessions").add_column("number", int)
+    counts: dict[str, int] = {}
+    numbers = []
+    for session_id, study_id in db.execute("SELECT id, study_id FROM sessions ORDER BY id"):
+        counts[study_id] = counts.get(study_id, 0) + 1
+        numbers.append((counts[study_id], session_id))
+    # Counted here rather than with a correlated subquery, which is quadratic in a study's sessions.
+    db.conn.executemany("UPDATE sessions SET number = ? WHERE id = ?", numbers)
+    db.table("sessions").create_index(["study_id", "number"], unique=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -373,9 +386,10 @@ def _design(source: str | None) -> str:
 class SessionInfo:
     """What the collector needs to know about a session token."""
 
-    id: int
+    id: int  # the database's id, for uxlab's own use
     token: str
     study_id: str
+    number: int  # counts within the study: what people see (``session 3``)
     participant: str
     variant: str
     variant_url: str
@@ -404,11 +418,13 @@ def new_session(
             " ON CONFLICT(study_id, id) DO NOTHING",
             (study_id, participant, now),
         )
+        # The next number of the study, in the same write transaction: no two alike.
         conn.execute(
-            "INSERT INTO sessions (token, study_id, participant_pk, variant_pk, status, created_at)"
-            " SELECT ?, ?, p.pk, v.pk, 'open', ? FROM participants p, variants v"
+            "INSERT INTO sessions (token, study_id, number, participant_pk, variant_pk, status,"
+            " created_at) SELECT ?, ?, (SELECT ifnull(max(number), 0) + 1 FROM sessions"
+            " WHERE study_id = ?), p.pk, v.pk, 'open', ? FROM participants p, variants v"
             " WHERE p.study_id = ? AND p.id = ? AND v.study_id = ? AND v.id = ?",
-            (token, study_id, now, study_id, participant, study_id, variant),
+            (token, study_id, study_id, now, study_id, participant, study_id, variant),
         )
         conn.execute("COMMIT")
     except BaseException:
@@ -421,7 +437,8 @@ def new_session(
 
 SESSION_SQL = """
     SELECT x.id, x.token, x.study_id, p.id, v.id, v.url, x.status, s.origins, s.capture_values,
-           (SELECT group_concat(t.id, char(31)) FROM tasks t WHERE t.study_id = x.study_id)
+           (SELECT group_concat(t.id, char(31)) FROM tasks t WHERE t.study_id = x.study_id),
+           x.number
     FROM sessions x JOIN participants p ON p.pk = x.participant_pk
     JOIN variants v ON v.pk = x.variant_pk JOIN studies s ON s.id = x.study_id
 """
@@ -430,7 +447,7 @@ SESSION_SQL = """
 def _session(row: tuple[Any, ...]) -> SessionInfo:
     tasks = frozenset(row[9].split("\x1f")) if row[9] else frozenset()
     return SessionInfo(
-        id=row[0], token=row[1], study_id=row[2], participant=row[3], variant=row[4],
+        id=row[0], token=row[1], study_id=row[2], number=row[10], participant=row[3], variant=row[4],
         variant_url=row[5], status=row[6], origins=tuple(orjson.loads(row[7])), tasks=tasks,
         capture_values=bool(row[8]),
     )  # fmt: skip
@@ -440,6 +457,16 @@ def find_session(conn: sqlite3.Connection, token: str) -> SessionInfo | None:
     """The session that ``token`` opens, or None."""
     row = conn.execute(SESSION_SQL + " WHERE x.token = ?", (token,)).fetchone()
     return _session(row) if row else None
+
+
+def session_by_number(conn: sqlite3.Connection, study_id: str, number: int) -> SessionInfo:
+    """Session ``number`` of a study, or :class:`StoreError` ("no session ...")."""
+    row = conn.execute(
+        SESSION_SQL + " WHERE x.study_id = ? AND x.number = ?", (study_id, number)
+    ).fetchone()
+    if row is None:
+        raise StoreError(f"no session {number} in study {study_id!r}")
+    return _session(row)
 
 
 def study_sessions(conn: sqlite3.Connection, study_id: str) -> list[SessionInfo]:
@@ -469,6 +496,18 @@ def meta_get(conn: sqlite3.Connection, name: str) -> str | None:
     """A value kept in the ``meta`` table, or None."""
     row = conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
     return row[0] if row else None
+
+
+def meta_set(conn: sqlite3.Connection, name: str, value: str) -> None:
+    """Keep a value in the ``meta`` table."""
+    conn.execute(
+        "INSERT INTO meta (name, value) VALUES (?, ?)"
+        " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        (name, value),
+    )
+
+
+SERVED_URL = "served_url"  # meta: the address the last ``uxlab serve`` on this database printed
 
 
 def admin_token(conn: sqlite3.Connection, given: str | None) -> str:

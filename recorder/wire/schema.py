@@ -24,6 +24,8 @@ WIRE_VERSION = 1
 PAGE, CLICK, INPUT, SUBMIT, INVALID, SCROLL, VISIBILITY, ERROR, RESIZE, CUSTOM = range(1, 11)
 # ... and by the moderator console.
 TASK_START, TASK_END, MARKER, RATING = 20, 21, 22, 23
+# A marker's text, added or changed after the marker (which was recorded at the key press).
+MARKER_TEXT = 24
 
 PARTICIPANT_TYPES = {
     "page": PAGE,
@@ -42,6 +44,7 @@ MODERATOR_TYPES = {
     "task_end": TASK_END,
     "marker": MARKER,
     "rating": RATING,
+    "marker_text": MARKER_TEXT,
 }
 EVENT_TYPES = {**PARTICIPANT_TYPES, **MODERATOR_TYPES}
 EVENT_TYPE_NAMES = {code: name for name, code in EVENT_TYPES.items()}
@@ -334,6 +337,23 @@ def _marker(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     )
 
 
+def _marker_text(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
+    """``{"marker": {"page", "seq"}, "text"}``: the text of the marker with that identity.
+
+    An edit is an event of its own (its own page load and seq), so it is resent
+    and deduplicated like any other; the latest edit of a marker wins. No text
+    (or ``""``) clears the marker's text.
+    """
+    ref = ev.get("marker")
+    if type(ref) is not dict:
+        raise BadInput(f"{_at(w)}.marker: must be {{page, seq}} of the marker")
+    page = _str(ref, "page", f"{_at(w)}.marker", MAX_ID_LEN, True)
+    seq = _int(ref, "seq", f"{_at(w)}.marker", 0, MAX_SEQ, True)
+    data = orjson.dumps({"marker": {"page": page, "seq": seq}}).decode()
+    text = _str(ev, "text", w, MAX_TEXT_LEN)
+    return (None, None, text or None, None, None, None, None, None, None, None, data)
+
+
 # item -> (needs a task, number of values, lowest, highest)
 RATING_SCALES = {
     "SEQ": (True, 1, 1, 7),
@@ -375,6 +395,7 @@ PARSERS: dict[int, Callable[[dict[str, Any], int | str, Options], Row]] = {
     PAGE: _page, CLICK: _click, INPUT: _input, SUBMIT: _submit, INVALID: _invalid,
     SCROLL: _scroll, VISIBILITY: _visibility, ERROR: _error, RESIZE: _resize, CUSTOM: _custom,
     TASK_START: _task_start, TASK_END: _task_end, MARKER: _marker, RATING: _rating,
+    MARKER_TEXT: _marker_text,
 }  # fmt: skip
 
 

@@ -64,12 +64,13 @@ function sessionRow (s) {
   const actions = h('td', { class: 'actions' },
     h('a', { class: 'btn btn-small btn-primary', href: s.url, title: 'the live session page' }, observer ? 'Watch' : 'Open'))
   if (!observer && s.status === 'open') {
-    const armed = closing.has(s.id)
+    const armed = closing.has(s.number)
     actions.append(
       h('button', { class: 'btn btn-small', type: 'button', title: `Copy the participant's link: ${s.link}`, onclick: (e) => copyText(s.link, e.currentTarget) }, 'Link'),
       h('button', { class: 'btn btn-small ' + (armed ? 'btn-danger' : 'btn-danger-quiet'), type: 'button', onclick: () => closeSession(s) }, armed ? 'Confirm' : 'Close'))
   }
-  return h('tr', { 'data-session': s.id },
+  return h('tr', { 'data-session': s.number },
+    h('td', { class: 'num' }, String(s.number)),
     h('td', {}, h('b', { class: 'mono' }, s.participant)),
     h('td', {}, h('b', {}, s.variant)),
     h('td', {}, statusPill(s)),
@@ -98,13 +99,13 @@ async function refreshSessions () {
 }
 
 async function closeSession (s) {
-  if (!closing.has(s.id)) { // two steps: a stray click closes nothing
-    closing.add(s.id)
+  if (!closing.has(s.number)) { // two steps: a stray click closes nothing
+    closing.add(s.number)
     renderSessions()
-    setTimeout(() => { closing.delete(s.id); renderSessions() }, 4000)
+    setTimeout(() => { closing.delete(s.number); renderSessions() }, 4000)
     return
   }
-  closing.delete(s.id)
+  closing.delete(s.number)
   const { status, body } = await api('POST', `/api/v1/sessions/${encodeURIComponent(s.token)}/close`)
   if (status === 200) toast(`Session of ${s.participant} closed`)
   else toast(body.error || `could not close (${status})`, true)

@@ -30,6 +30,8 @@ let ordered = []
 let status = cfg.session.status
 let st = derive([], STUDY, VARIANT_URL)
 const ui = { marker: null, questionnaire: null, answers: {}, active: 0, confirmClose: false, skippedSeq: new Set() }
+// Questionnaire answers in progress survive a reload (kept apart from the outbox's batches).
+const ANSWERS_KEY = MOD ? `uxlab:answers:${cfg.session.token}` : null
 let cardSig = ''
 
 const keyOf = (e) => `${e.load}:${e.seq}`
@@ -96,6 +98,7 @@ function record (fields, t) {
   const ev = outbox.add(fields, t)
   known.set(`${outbox.page}:${ev.seq}`, localEvent(outbox.page, ev))
   refresh()
+  return ev
 }
 
 window.addEventListener('beforeunload', (e) => {
@@ -280,14 +283,14 @@ function questionnaireCard () {
   return [
     h('div', { class: 'task-head' }, h('div', {},
       h('h2', {}, `${name} · end of session`),
-      h('p', { class: 'muted' }, `${q.lo} = ${q.ends[0]}, ${q.hi} = ${q.ends[1]}. Digits answer the marked item.`)),
+      h('p', { class: 'muted' }, `${q.lo} = ${q.ends[0]}, ${q.hi} = ${q.ends[1]}. Digits answer the marked item, Enter saves.`)),
     st.ratings[name] ? h('span', { class: 'pill pill-ok' }, `entered${ratingText(st.ratings[name])}`) : null),
     ASKED.length > 1
       ? h('div', { class: 'next-line' }, ASKED.map((n) => h('button', { class: 'btn btn-small' + (n === name ? ' btn-primary' : ''), type: 'button', onclick: () => openQuestionnaire(n) }, n + (st.ratings[n] ? ' ✓' : ''))))
       : null,
     h('ol', { class: 'q-items' }, items),
     h('div', { class: 'next-line' },
-      h('button', { class: 'btn btn-primary btn-big', type: 'button', disabled: !complete || status === 'closed', onclick: () => saveQuestionnaire(name) }, `Save ${name}`),
+      h('button', { class: 'btn btn-primary btn-big', type: 'button', disabled: !complete || status === 'closed', onclick: () => saveQuestionnaire(name) }, `Save ${name} `, h('kbd', {}, '⏎')),
       h('button', { class: 'btn btn-quiet', type: 'button', onclick: () => closeQuestionnaire() }, 'Back ', h('kbd', {}, 'Esc')),
       h('span', { class: 'muted small' }, `${answers.filter((a) => a !== undefined).length} of ${q.items.length} answered`))
   ]
@@ -312,14 +315,35 @@ function renderTasks () {
   $('#tasks-summary').textContent = `${done} of ${TASKS.length} done`
 }
 
+/** The marker an edit names: "load:seq" (its own fields locally, its stored data from the server). */
+function editedKey (e) {
+  let ref = e.marker
+  if (!ref && e.data) { try { ref = JSON.parse(e.data).marker } catch (err) { ref = null } }
+  return ref ? `${ref.page}:${ref.seq}` : null
+}
+
+/** Each marker's text: the marker's own, or its latest marker_text edit's. */
+function markerTexts () {
+  const texts = new Map()
+  for (const e of ordered) {
+    if (e.type === 'marker') texts.set(keyOf(e), e.label || e.text || '')
+    else if (e.type === 'marker_text') {
+      const key = editedKey(e)
+      if (key && texts.has(key)) texts.set(key, e.label || e.text || '')
+    }
+  }
+  return texts
+}
+
 function timelineEntries () {
   const out = []
+  const texts = markerTexts()
   for (const e of ordered) {
     if (e.source !== 'moderator') continue
     const pending = pendingKeys.has(keyOf(e))
     if (e.type === 'task_start') out.push([e, 'task_start', `▶ Started ${e.task}`, null, pending])
     else if (e.type === 'task_end') out.push([e, e.outcome, `■ Ended ${e.task}: ${e.outcome}`, null, pending])
-    else if (e.type === 'marker') out.push([e, e.kind, `${(MARKERS[e.kind] || [e.kind])[0]}${e.task ? ` · ${e.task}` : ''}`, e.label || null, pending])
+    else if (e.type === 'marker') out.push([e, e.kind, `${(MARKERS[e.kind] || [e.kind])[0]}${e.task ? ` · ${e.task}` : ''}`, texts.get(keyOf(e)) || null, pending])
     else if (e.type === 'rating') out.push([e, 'rating', e.item === 'SEQ' ? `SEQ ${e.value} · ${e.task}` : `${e.item}${ratingText(e)}`, null, pending])
   }
   for (const m of st.met) out.push([m, 'criteria', `✓ Criterion met · ${m.task}`, criterionText(TASK[m.task].success, true), false])
@@ -328,10 +352,14 @@ function timelineEntries () {
 
 function renderTimeline () {
   const entries = timelineEntries()
+  const editable = MOD && status !== 'closed'
   $('#timeline').replaceChildren(...entries.map(([e, kind, title, text, pending]) =>
-    h('li', { class: `tl-${kind}` }, h('span', { class: 't' }, since(e.ts)),
+    h('li', { class: `tl-${kind}`, 'data-key': keyOf(e) }, h('span', { class: 't' }, since(e.ts)),
       h('span', { class: 'what' }, h('b', {}, title), pending ? h('span', { class: 'pending' }, 'sending…') : null,
-        text ? h('span', { class: 'text' }, text) : null))))
+        text ? h('span', { class: 'text' }, text) : null,
+        editable && e.type === 'marker'
+          ? h('button', { class: 'btn-link tl-edit', type: 'button', onclick: () => editMarker(e, text || '', true) }, text ? 'edit text' : 'add text')
+          : null))))
   $('#timeline-count').textContent = entries.length ? `${entries.length} entries · newest first` : 'nothing coded yet'
   renderStrip()
 }
@@ -432,26 +460,37 @@ function skipSeq () {
   render()
 }
 
-function armMarker (kind) {
-  if (status === 'closed') return
-  // The marker's time and task are when the moderator saw it, not when the note is typed.
-  ui.marker = { kind, t: Date.now(), task: st.open ? st.open.task : null }
-  $$('.btn-marker').forEach((b) => b.classList.toggle('armed', b.dataset.marker === kind))
-  $('#marker-label').textContent = `${MARKERS[kind][0]}${ui.marker.task ? ` in ${ui.marker.task}` : ''} at ${since(ui.marker.t + skew)}: what happened? (optional)`
-  $('#marker-form').hidden = false
-  $('#marker-text').value = ''
-  $('#marker-text').focus()
+// A marker is recorded at the key press, without text; the text is optional and comes
+// afterwards as a marker_text event naming the marker by (page load, seq). The text field
+// never takes the focus by itself, so the next shortcut does what it says.
+function recordMarker (kind) {
+  if (status === 'closed') { toast('This session is closed: nothing more is recorded.', true); return }
+  const task = st.open ? st.open.task : null
+  const ev = record(Object.assign({ type: 'marker', kind }, task ? { task } : {}))
+  if (ev) editMarker(known.get(`${outbox.page}:${ev.seq}`), '', false)
+  toast(`${MARKERS[kind][0]} marker recorded`)
 }
 
-function saveMarker () {
+/** Show the text field for a marker; focus it only when asked (a click on "add text"). */
+function editMarker (e, text, focus) {
+  ui.marker = { page: e.load, seq: e.seq, text }
+  $$('.btn-marker').forEach((b) => b.classList.toggle('armed', b.dataset.marker === e.kind))
+  $('#marker-label').textContent = `${(MARKERS[e.kind] || [e.kind])[0]}${e.task ? ` in ${e.task}` : ''} at ${since(e.ts)} recorded. Its text (optional, any time):`
+  $('#marker-form').hidden = false
+  $('#marker-text').value = text
+  if (focus) $('#marker-text').focus()
+}
+
+function saveMarkerText () {
   const m = ui.marker
   if (!m) return
   const text = $('#marker-text').value.trim()
-  cancelMarker()
-  record(Object.assign({ type: 'marker', kind: m.kind }, text ? { text } : {}, m.task ? { task: m.task } : {}), m.t)
+  closeMarkerForm()
+  if (text === m.text) return
+  record(Object.assign({ type: 'marker_text', marker: { page: m.page, seq: m.seq } }, text ? { text } : {}))
 }
 
-function cancelMarker () {
+function closeMarkerForm () {
   ui.marker = null
   $$('.btn-marker').forEach((b) => b.classList.remove('armed'))
   $('#marker-form').hidden = true
@@ -463,16 +502,41 @@ function openQuestionnaire (name) {
   if (st.open) { toast(`End ${st.open.task} first: the questionnaire comes at the end.`, true); return }
   ui.questionnaire = name || ASKED.find((q) => !st.ratings[q]) || ASKED[0]
   ui.active = 0
+  keepAnswers()
   render()
 }
 
-function closeQuestionnaire () { ui.questionnaire = null; render() }
+function closeQuestionnaire () { ui.questionnaire = null; keepAnswers(); render() }
+
+const answered = (name) => (ui.answers[name] || []).filter((a) => a !== undefined && a !== null).length
+const complete = (name) => answered(name) === AFTER_SESSION[name].items.length
+
+function keepAnswers () {
+  if (!ANSWERS_KEY) return
+  try {
+    const open = Object.keys(ui.answers).filter((n) => answered(n))
+    if (!open.length && !ui.questionnaire) localStorage.removeItem(ANSWERS_KEY)
+    else localStorage.setItem(ANSWERS_KEY, JSON.stringify({ open: ui.questionnaire, active: ui.active, answers: ui.answers }))
+  } catch (e) {} // storage blocked or full: the answers stay in this page only
+}
+
+function restoreAnswers () {
+  try {
+    const kept = JSON.parse(localStorage.getItem(ANSWERS_KEY) || 'null')
+    if (!kept || typeof kept.answers !== 'object') return
+    for (const [name, values] of Object.entries(kept.answers)) {
+      if (AFTER_SESSION[name] && Array.isArray(values)) ui.answers[name] = values.map((v) => (typeof v === 'number' ? v : undefined))
+    }
+    if (kept.open && ASKED.includes(kept.open)) { ui.questionnaire = kept.open; ui.active = Number(kept.active) || 0 }
+  } catch (e) {}
+}
 
 function answer (i, v) {
   const q = AFTER_SESSION[ui.questionnaire]
   if (v < q.lo || v > q.hi) return
   ui.answers[ui.questionnaire][i] = v
   ui.active = Math.min(i + 1, q.items.length - 1)
+  keepAnswers()
   renderTaskCard()
 }
 
@@ -482,6 +546,7 @@ function saveQuestionnaire (name) {
   if (!q.items.every((_, i) => values[i] !== undefined)) return
   record(q.items.length === 1 ? { type: 'rating', item: name, value: values[0] } : { type: 'rating', item: name, values: values.slice() })
   toast(`${name} saved${name === 'SUS' ? `: score ${susScore(values)}` : ''}`)
+  delete ui.answers[name] // saved: the rating is in the outbox now, kept there until acknowledged
   const left = ASKED.filter((n) => n !== name && !st.ratings[n])
   if (left.length) openQuestionnaire(left[0])
   else closeQuestionnaire()
@@ -514,7 +579,7 @@ function onKey (e) {
   if (e.ctrlKey || e.metaKey || e.altKey) return
   const help = $('#help')
   if (e.target.closest && e.target.closest('input, textarea, select')) {
-    if (e.key === 'Escape' && ui.marker) { e.preventDefault(); cancelMarker() }
+    if (e.key === 'Escape' && ui.marker) { e.preventDefault(); closeMarkerForm() }
     return
   }
   if (!help.hidden) {
@@ -532,6 +597,10 @@ function onKey (e) {
 function questionnaireKey (key) {
   const last = AFTER_SESSION[ui.questionnaire].items.length - 1
   if (key === 'Escape') closeQuestionnaire()
+  else if (key === 'Enter') {
+    if (complete(ui.questionnaire)) saveQuestionnaire(ui.questionnaire)
+    else toast(`${ui.questionnaire}: ${AFTER_SESSION[ui.questionnaire].items.length - answered(ui.questionnaire)} items not answered yet`, true)
+  }
   else if (/^[0-9]$/.test(key)) answer(ui.active, Number(key))
   else if (key === 'ArrowDown' || key === 'ArrowUp') {
     ui.active = Math.max(0, Math.min(last, ui.active + (key === 'ArrowDown' ? 1 : -1)))
@@ -545,7 +614,7 @@ function codingKey (key, e) {
   const marker = Object.keys(MARKERS).find((k) => MARKERS[k][1].toLowerCase() === key)
   const outcome = OUTCOMES.find(([, , k]) => k.toLowerCase() === key)
   const next = nextTask()
-  if (marker) armMarker(marker)
+  if (marker) recordMarker(marker)
   else if (st.open && outcome) endTask(outcome[0])
   else if (st.open && key === 'Enter' && st.open.met && e.target === document.body) endTask('success')
   else if (!st.open && key === 't' && next) startTask(next.id)
@@ -559,14 +628,15 @@ function codingKey (key, e) {
 // -- start ---------------------------------------------------------------------------------
 if (MOD) {
   document.addEventListener('keydown', onKey)
-  $$('.btn-marker').forEach((b) => b.addEventListener('click', () => armMarker(b.dataset.marker)))
-  $('#marker-form').addEventListener('submit', (e) => { e.preventDefault(); saveMarker() })
-  $('#marker-cancel').addEventListener('click', cancelMarker)
+  $$('.btn-marker').forEach((b) => b.addEventListener('click', () => { recordMarker(b.dataset.marker); b.blur() }))
+  $('#marker-form').addEventListener('submit', (e) => { e.preventDefault(); saveMarkerText() })
+  $('#marker-cancel').addEventListener('click', closeMarkerForm)
   $('#open-questionnaire').addEventListener('click', () => openQuestionnaire())
   $('#close-session').addEventListener('click', closeSession)
   $('#show-help').addEventListener('click', () => { $('#help').hidden = false })
   $('#help-close').addEventListener('click', () => { $('#help').hidden = true })
   $('#copy-link').addEventListener('click', (e) => copyText(e.currentTarget.dataset.copyText, e.currentTarget))
+  restoreAnswers()
   outbox.loadLeftovers()
   for (const batch of outbox.batches) {
     for (const ev of batch.events) known.set(`${batch.page}:${ev.seq}`, localEvent(batch.page, ev))
