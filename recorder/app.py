@@ -409,10 +409,12 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/v1/studies/{study}", get_study)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/uxlab.js", snippet)
-    from recorder import console, demo  # both import this module: imported once it is loaded
+    # They import this module: imported here, once it is loaded.
+    from recorder import console, demo, findings_api
 
     demo.add_routes(app)
     console.add_routes(app)  # "/" is the console's studies page
+    findings_api.add_routes(app)
     return app
 
 
