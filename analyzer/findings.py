@@ -157,7 +157,7 @@ def discovery(matrix: dict[str, set[str]], participants: Iterable[str]) -> dict[
                estimated_total=k / share,
                **{f"n_for_{round(g * 100)}": n_for(p_adj, g) for g in GOALS})  # fmt: skip
     if n < 5 or k < 3:
-        row["caution"] = (f"rough estimate: {n} participants and {k} findings; "
+        row["caution"] = (f"rough estimate: {n} participants and {k} finding{'s' if k != 1 else ''}; "
                           "it steadies as sessions are added")  # fmt: skip
     return row
 

@@ -332,3 +332,42 @@ def test_study_file_findings_table_is_checked(table: dict[str, Any], message: st
     with pytest.raises(StudyError, match=message.replace(".", r"\.")):
         parse_study({**STUDY, "findings": table})
     assert parse_study({**STUDY, "findings": {"success_benchmark": 0.7}}).id == "shop"
+
+
+def test_findings_command(
+    shop: tuple[Path, list[Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from recorder.cli import main
+
+    db = str(shop[0])
+    with sqlite3.connect(db) as conn:  # text a person typed that looks like a formula or markup
+        conn.execute(
+            "UPDATE findings SET recommendation = '=HYPERLINK(\"x\")' WHERE title LIKE 'Logo%'"
+        )
+        conn.execute(
+            "UPDATE finding_evidence SET text = '<b>*cannot*</b> find' WHERE text IS NOT NULL"
+        )
+    assert (
+        main(["findings", "shop", "--db", db, "--format", "markdown", "-o", str(tmp_path / "f.md")])
+        == 0
+    )
+    text = (tmp_path / "f.md").read_text()
+    sections = text.split("\n## ")[1:]
+    assert [s.splitlines()[0] for s in sections] == ["Shoes hidden behind Help", "Logo looks clickable",
+                                                     "Likes the colours"]  # fmt: skip
+    first = sections[0]
+    assert "- **Severity:** 3 (major)" in first
+    assert "- **Frequency:** 2 of 4 participants (50%; 95% CI 15%–85%)" in first
+    assert "  - variant A: 2 of 3 participants (67%; 95% CI 20%–94%)" in first
+    assert "> “\\<b\\>\\*cannot\\*\\</b\\> find” — P1, session 1 at 0:02 (buy)" in first
+    assert "**Recommendation:** Put Shoes in the top bar." in first
+    assert "Problem discovery: 4 participants revealed 2 problems" in text
+    assert main(["findings", "shop", "--db", db, "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert "'=HYPERLINK" in out and ",=HYPERLINK" not in out
+    assert main(["findings", "shop", "--db", db]) == 0
+    assert "Shoes hidden behind Help" in capsys.readouterr().out
+    assert main(["findings", "nope", "--db", db]) == 2
+    assert "no study 'nope'" in capsys.readouterr().err
