@@ -107,10 +107,10 @@ def discovery_words(results: StudyResults) -> str:
 def markdown(results: StudyResults) -> str:
     """One section per finding, then the discovery estimate."""
     lines = [f"# Findings: {md(results.data.study.name)}", ""]
-    variants = {}
+    variants: dict[int, list[dict[str, Any]]] = {}
     for row in results.finding_variants:
         variants.setdefault(row["finding"], []).append(row)
-    quotes = {}
+    quotes: dict[int, list[dict[str, Any]]] = {}
     for row in results.finding_evidence:
         quotes.setdefault(row["finding"], []).append(row)
     if not results.findings:
