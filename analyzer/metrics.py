@@ -192,8 +192,9 @@ class StudyResults:
                                          seg.window_end.tolist(), list(first), strict=True):  # fmt: skip
             span = ((t0 - t_first) / 1000.0, (t1 - t_first) / 1000.0, row["task"])
             task_at.setdefault(row["session"], []).append(span)
-        started = sorted((s for s in self.sessions if s["started_ms"] is not None),
-                         key=lambda s: (s["started_ms"], s["session"]))  # fmt: skip
+        # In the order they started; sessions without events (a participant named by hand) last.
+        started = sorted(self.sessions, key=lambda s: (s["started_ms"] is None, s["started_ms"] or 0.0,
+                                                       s["session"]))  # fmt: skip
         population = findings_tables.Population(started, attempted, task_at)
         return findings_tables.finding_tables(self.stored, population, data.variants)
 

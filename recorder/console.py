@@ -62,6 +62,8 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 STATIC_FILES = {
     "console.css": "text/css",
+    "console_findings.css": "text/css",
+    "console_findings.js": "text/javascript",
     **{
         f"{name}.js": "text/javascript"
         for name in ("console", "console_ui", "console_live", "console_rules", "console_outbox",
@@ -513,6 +515,7 @@ def add_routes(app: web.Application) -> None:
         add(base + r"/sessions/{session:\d{1,12}}/state", session_state)
         add(base + r"/sessions/{session:\d{1,12}}/ws", session_ws)
     add("/console/static/{name}", static_file)
-    from recorder import console_report  # it imports this module
+    from recorder import console_findings, console_report  # they import this module
 
     console_report.add_routes(app)
+    console_findings.add_routes(app)

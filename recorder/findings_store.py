@@ -180,7 +180,7 @@ def _evidence(conn: sqlite3.Connection, study_id: str, value: Any,
             raise FindingError(f"{where}.t_s: must be seconds from the session's first event")
         if session.id not in spans:
             spans[session.id] = session_span_s(conn, session.id)
-        if not 0 <= t_s <= spans[session.id]:
+        if not 0 <= t_s <= spans[session.id] + 0.01:  # the analyzer's times are rounded to ms
             raise FindingError(f"{where}.t_s: {t_s} lies outside session {number} "
                                f"(0 to {spans[session.id]:.1f} s)")  # fmt: skip
         text = _text(item, "text", TEXT_MAX)

@@ -332,3 +332,31 @@ async def test_note_reaches_the_live_page(client: Any, recorded: list[store.Sess
     assert (event["type"], event["source"], event["author"], event["label"]) == ("note", "observer", "Ana",
                                                                                   "lost again")  # fmt: skip
     assert abs(event["ts"] - now_ms()) < 60_000
+
+
+# -- the console's Findings page -------------------------------------------------------------
+
+
+async def test_findings_page_for_moderator_observer_and_nobody(
+    client: Any, recorded: list[store.SessionInfo]
+) -> None:
+    _, finding = await call(client, "POST", f"{API}/findings", good(recorded))
+    key = observer(client)["X-Observer-Key"]
+    resp = await client.get(f"/studies/{STUDY}/findings")
+    assert resp.status == 401 and "token" in await resp.text()  # the sign-in form
+    assert (await client.get(f"/studies/{STUDY}/findings/data.json")).status == 401
+    resp = await client.get(f"/observe/{STUDY}/{key}/findings")
+    page = await resp.text()
+    assert resp.status == 200 and 'id="new-finding"' not in page and "read-only" in page
+    data = await (await client.get(f"/observe/{STUDY}/{key}/findings/data.json")).json()
+    assert [f["title"] for f in data["findings"]] == ["Cart link not noticed"]
+    assert data["findings"][0]["figures"]["participants_affected"] == 3  # P01, P02 + P03 by hand
+    markers = [o for o in data["observations"] if o["source"] == "moderator"]
+    assert [(o["participant"], o["kind"], o["task"], o["text"]) for o in markers] == [
+        ("P01", "error", "buy-shoes", "missed the cart"), ("P02", "error", "buy-shoes", "missed the cart")]  # fmt: skip
+    assert markers[0]["t_s"] == pytest.approx(30.0, abs=0.01)
+    assert (await client.get(f"/observe/{STUDY}/wrong-key/findings")).status == 403
+    await client.get("/login?token=test-admin-token", allow_redirects=False)
+    page = await (await client.get(f"/studies/{STUDY}/findings")).text()
+    assert 'id="new-finding"' in page and "console_findings.js" in page
+    assert finding["id"]

@@ -1,0 +1,137 @@
+"""The console's Findings page: observations on one side, findings on the other.
+
+``GET {base}/findings`` is the page (the moderator edits; an observer reads);
+``GET {base}/findings/data.json`` gives what it shows: every observation
+across the study's sessions (the moderator's markers, observers' notes and the
+analyzer's suggestions), the findings, and the sessions. Changes go to the
+findings API (:mod:`recorder.findings_api`) with the console's CSRF header.
+
+The analyzer (numba) is imported only when the page asks for suggestions,
+so ``import recorder`` stays light.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from aiohttp import web
+
+from recorder import console_auth as auth
+from recorder import console_data, schema, store
+from recorder import findings_store as fs
+from recorder.app import SETTINGS_KEY, _in_thread, json_response, study_json
+from recorder.console import html_page, render, viewer
+
+MARKER_SQL = f"""
+    SELECT e.session_id, e.t + pl.offset_ms AS ts, e.type, e.kind, l.text, tk.id
+    FROM events e JOIN page_loads pl ON pl.id = e.load_id JOIN sessions x ON x.id = e.session_id
+    LEFT JOIN labels l ON l.id = e.label_id LEFT JOIN tasks tk ON tk.pk = e.task_pk
+    WHERE x.study_id = ? AND e.type IN ({schema.TASK_START}, {schema.TASK_END}, {schema.MARKER})
+    ORDER BY e.session_id, ts, e.id
+"""
+FIRST_SQL = """
+    SELECT e.session_id, min(e.t + pl.offset_ms) FROM events e
+    JOIN page_loads pl ON pl.id = e.load_id JOIN sessions x ON x.id = e.session_id
+    WHERE x.study_id = ? GROUP BY e.session_id
+"""
+
+
+def marker_observations(conn: sqlite3.Connection, study_id: str,
+                        sessions: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:  # fmt: skip
+    """The moderator's markers, each with its task (named, or the attempt in progress)."""
+    first = dict(conn.execute(FIRST_SQL, (study_id,)).fetchall())
+    out: list[dict[str, Any]] = []
+    current: dict[int, str] = {}
+    for sid, ts, code, kind, text, task in conn.execute(MARKER_SQL, (study_id,)):
+        if code == schema.TASK_START:
+            current[sid] = task
+        elif code == schema.TASK_END:
+            if current.get(sid) == task:
+                del current[sid]
+        else:
+            who = sessions[sid]
+            out.append({
+                "id": f"m{sid}-{len(out)}", "source": "moderator",
+                "kind": schema.MARKER_KIND_NAMES.get(kind, "note"),
+                "session": fs.session_number(sid), "participant": who["participant"],
+                "variant": who["variant"], "task": task or current.get(sid),
+                "t_s": round((ts - first[sid]) / 1000.0, 3), "text": text or "",
+            })  # fmt: skip
+    return out
+
+
+def note_observations(conn: sqlite3.Connection, study_id: str) -> list[dict[str, Any]]:
+    """Observers' notes as observations."""
+    return [{"id": f"n{n['id']}", "source": "observer", "kind": "observer note",
+             "session": n["session"], "participant": n["participant"], "variant": n["variant"],
+             "task": None, "t_s": n["t_s"], "text": n["text"], "author": n["author"]}
+            for n in fs.list_notes(conn, study_id)]  # fmt: skip
+
+
+def analysis(db: str, study_id: str) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The analyzer's suggestions as observations (each with the moments behind it), and its
+    ``findings`` rows by finding id (frequencies and who was affected: one definition)."""
+    from analyzer.metrics import analyze
+
+    results = analyze(db, study_id)
+    suggestions = [{"id": f"s{r['suggestion']}", "source": "analyzer", "kind": "suggestion",
+                    "detector": r["kind"], "session": None, "participant": r["participant_ids"],
+                    "variant": r["variant"], "task": r["task"], "t_s": None, "text": r["title"],
+                    "moments": r["evidence"], "participants": r["participants"]}
+                   for r in results.suggestions]  # fmt: skip
+    return suggestions, {r["finding"]: r for r in results.findings}
+
+
+def page_data(conn: sqlite3.Connection, db: str, study_id: str) -> dict[str, Any]:
+    """Everything the Findings page shows."""
+    study = store.load_study(conn, study_id)
+    progress = console_data.session_progress(conn, study_id)
+    sessions = {s["id"]: s for s in progress}
+    observations = [
+        *marker_observations(conn, study_id, sessions),
+        *note_observations(conn, study_id),
+    ]
+    observations.sort(key=lambda o: (o["session"], o["t_s"]))
+    suggestions, figures = analysis(db, study_id) if progress else ([], {})
+    findings = fs.list_findings(conn, study_id)
+    for finding in findings:
+        finding["figures"] = figures.get(finding["id"])
+    return {
+        "study": {"id": study.id, "name": study.name, "tasks": [t.id for t in study.tasks],
+                  "variants": [v.id for v in study.variants]},
+        "sessions": [{"session": fs.session_number(s["id"]), "participant": s["participant"],
+                      "variant": s["variant"]} for s in progress],
+        "observations": [*suggestions, *observations],
+        "findings": findings,
+    }  # fmt: skip
+
+
+@html_page
+async def findings_page(request: web.Request) -> web.StreamResponse:
+    """``GET {base}/findings``: the Findings page."""
+    who = viewer(request)
+    study = await _in_thread(request, lambda c: store.load_study(c, who.study))
+    config: dict[str, Any] = {
+        "role": "observer" if who.observer else "moderator", "base": who.base,
+        "study": study_json(study), "data": f"{who.base}/findings/data.json",
+        "api": f"/api/v1/studies/{who.study}/findings",
+    }  # fmt: skip
+    if who.observer:
+        config["observer_key"] = auth.request_observer_key(request, who.study)
+    return render("findings.html", study=study, config=config, observer=who.observer,
+                  base=who.base, csrf=who.csrf, signed_in=not who.observer)  # fmt: skip
+
+
+async def findings_data(request: web.Request) -> web.Response:
+    """``GET {base}/findings/data.json``."""
+    who = viewer(request)
+    db = request.app[SETTINGS_KEY].db
+    return json_response(await _in_thread(request, lambda c: page_data(c, db, who.study)))
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the Findings page for the moderator and for observer links."""
+    for base in ("/studies/{study}", "/observe/{study}/{key}"):
+        app.router.add_get(base + "/findings", findings_page)
+        app.router.add_get(base + "/findings/data.json", findings_data)
