@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 
 from analyzer import report_figures as figures
+from analyzer import report_findings
 from analyzer import report_pages as pages
 from analyzer import report_sections as sections
 from analyzer.metrics import StudyResults, analyze
@@ -32,6 +33,7 @@ from recorder.studyfile import Study
 #: Section ids and headings, in order: the table of contents and the tests read them.
 SECTIONS = (
     ("at-a-glance", "At a glance"),
+    ("findings", "Findings"),
     ("overview", "Study overview"),
     ("task-summary", "Per-task summary"),
     ("completion-matrix", "Task completion matrix"),
@@ -101,6 +103,7 @@ def render_report(results: StudyResults, study: Study, *, generated: datetime | 
             palette=ctx.palette,
             overview=sections.overview(ctx, times),
             glance=sections.glance(ctx, sus),
+            findings=report_findings.section(results),
             summaries=sections.task_summaries(ctx),
             summary_columns=sections.SUMMARY_COLUMNS,
             matrix=sections.completion_matrix(ctx, times),

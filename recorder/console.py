@@ -44,7 +44,7 @@ from aiohttp import web
 
 from recorder import console_auth as auth
 from recorder import console_data as data
-from recorder import store
+from recorder import findings_store, store
 from recorder.app import (
     LIVE_KEY,
     SETTINGS_KEY,
@@ -64,6 +64,7 @@ STATIC_FILES = {
     "console.css": "text/css",
     "console_findings.css": "text/css",
     "console_findings.js": "text/javascript",
+    "console_live_notes.js": "text/javascript",
     **{
         f"{name}.js": "text/javascript"
         for name in ("console", "console_ui", "console_live", "console_rules", "console_outbox",
@@ -388,10 +389,11 @@ async def session_page(request: web.Request) -> web.StreamResponse:
 
 
 def _state(conn: Any, session_id: int) -> dict[str, Any]:
+    notes = findings_store.session_note_events(conn, session_id)  # observers' notes
     return {
         "status": data.session_status(conn, session_id),
         "server_now": data.server_now_ms(),
-        "events": data.session_history(conn, session_id),
+        "events": sorted([*data.session_history(conn, session_id), *notes], key=lambda e: e["ts"]),
         "offsets": data.load_offsets(conn, session_id),
     }
 

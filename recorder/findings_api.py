@@ -37,7 +37,6 @@ from recorder.app import (
 from recorder.console_auth import observer_ok
 
 OBSERVER_HEADER = "X-Observer-Key"
-NOTE_LOAD = "observer-notes"  # the live feed's load key of notes (they have no page load)
 
 
 def _observer(request: web.Request) -> bool:
@@ -145,10 +144,8 @@ async def add_note(request: web.Request) -> web.Response:
 
 def _publish(request: web.Request, session_id: int, note: dict[str, Any]) -> None:
     """Hand the note to the consoles watching its session (as an observer's note)."""
-    watchers = request.app[LIVE_KEY].watchers.get(session_id)
-    event = {"type": "note", "source": "observer", "load": NOTE_LOAD, "seq": note["id"],
-             "t": note["ts"], "author": note["author"], "label": note["text"]}  # fmt: skip
-    for queue in watchers or ():
+    event = fs.note_event(note["id"], note["ts"], note["author"], note["text"])
+    for queue in request.app[LIVE_KEY].watchers.get(session_id) or ():
         if not queue.full():
             queue.put_nowait(event)
 

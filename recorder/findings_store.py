@@ -417,3 +417,21 @@ def list_notes(conn: sqlite3.Connection, study_id: str) -> list[dict[str, Any]]:
     return [{"id": nid, "session": session_number(sid), "t_s": t_s, "ts": t_ms, "author": author,
              "text": text, "participant": p, "variant": v}
             for nid, sid, t_s, t_ms, author, text, p, v in rows]  # fmt: skip
+
+
+NOTE_LOAD = "observer-notes"  # the live page's load key of notes (they have no page load)
+
+
+def note_event(note_id: int, t_ms: float, author: str, text: str) -> dict[str, Any]:
+    """A note as the live page's timeline shows it (an observer's, not the moderator's)."""
+    return {"type": "note", "source": "observer", "load": NOTE_LOAD, "seq": note_id, "t": t_ms,
+            "ts": t_ms, "author": author, "label": text}  # fmt: skip
+
+
+def session_note_events(conn: sqlite3.Connection, session_id: int) -> list[dict[str, Any]]:
+    """A session's notes as live-page events (they rebuild the timeline after a reload)."""
+    rows = conn.execute(
+        "SELECT id, t_ms, author, text FROM observer_notes WHERE session_id = ? ORDER BY t_ms, id",
+        (session_id,),
+    )
+    return [note_event(*row) for row in rows]
