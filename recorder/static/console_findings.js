@@ -58,8 +58,8 @@ function moments (o) {
 
 /** Findings whose evidence holds this observation's moment. */
 function usedBy (o) {
-  if (o.moments) return []
-  return st.data.findings.filter((f) => f.evidence.some((e) => e.session === o.session && Math.abs(e.t_s - o.t_s) < 0.01))
+  const holds = (f, m) => f.evidence.some((e) => e.session === m.session && Math.abs(e.t_s - m.t_s) < 0.01)
+  return st.data.findings.filter((f) => moments(o).every((m) => holds(f, m)))
 }
 
 function mmss (s) {
@@ -189,7 +189,7 @@ function findingCard (f) {
   const title = text('title', 'input', f.title)
   title.classList.add('finding-title')
   title.setAttribute('aria-label', 'Title')
-  return h('article', { class: `card finding sev-${f.severity}`, 'data-finding': f.id },
+  return h('article', { class: `card finding sev-${f.severity}`, 'data-finding': f.id, 'data-title': f.title },
     h('div', { class: 'finding-head' }, title, severity,
       ro ? null : h('button', { type: 'button', class: 'btn btn-small btn-danger-quiet', onclick: () => remove(f) }, 'Delete')),
     h('div', { class: 'freq muted' }, freq, f.tasks.length ? ` · tasks: ${f.tasks.join(', ')}` : ''),

@@ -38,6 +38,9 @@ async function addNote (e) {
 // -- attach the last marker to a finding -------------------------------------------------------
 
 let lastMarker = null // the newest marker seen on this page
+// The server's events carry a marker's text as `label`; this page's own, not yet echoed, as `text`.
+const markerText = (e) => e.label || e.text || ''
+
 let findings = []
 
 async function loadFindings () {
@@ -58,7 +61,8 @@ function watchMarkers () {
   if (first) return
   const form = $('#attach-marker')
   form.hidden = !findings.length
-  $('#attach-label').textContent = `Add the ${newest.kind} marker${newest.label ? ` “${newest.label}”` : ''} to a finding`
+  const said = markerText(newest)
+  $('#attach-label').textContent = `Add the ${newest.kind} marker${said ? ` “${said}”` : ''} to a finding`
 }
 
 async function attach (e) {
@@ -68,7 +72,7 @@ async function attach (e) {
   if (!finding || !lastMarker || !live) return
   const first = live.state().first
   const moment = { session: number, t_s: Math.max(0, Math.round(lastMarker.ts - (first === null ? lastMarker.ts : first)) / 1000) }
-  if (lastMarker.label) moment.text = lastMarker.label
+  if (markerText(lastMarker)) moment.text = markerText(lastMarker)
   const { status, body } = await api('PATCH', `${findingsUrl}/${finding.id}`, { version: finding.version, add_evidence: [moment] })
   if (status === 409) { toast('Someone else changed that finding: try again.', true); await loadFindings(); return }
   if (status !== 200) { toast(body.error || `Not added (${status})`, true); return }
