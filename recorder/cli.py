@@ -215,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--same", action="store_true", help="make every variant behave alike (no real difference)"
     )
     p.add_argument("--within", action="store_true", help="every participant uses every variant")
+    p.add_argument("--no-findings", action="store_true",
+                   help="do not group the repeated error markers into findings")  # fmt: skip
     _db_arg(p)
     p.set_defaults(func=cmd_simulate)
 

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from recorder.simulate_findings import finding_docs, post_findings
 from recorder.studyfile import Study, Task, parse_study
 
 BATCH_EVENTS = 50
@@ -71,6 +72,7 @@ class SimSession:
     moderator: list[dict[str, Any]] = field(default_factory=list)
     skew_ms: float = 0.0  # the participant's clock error
     truth: list[dict[str, Any]] = field(default_factory=list)  # per task: outcome and time
+    number: int | None = None  # the session's number once sent
 
 
 class _Walk:
@@ -137,6 +139,15 @@ def _route(task: Task, start: str, pages: list[str], rng: random.Random) -> list
     return route
 
 
+def _problems(task: Task) -> list[str]:
+    """What the moderator writes about a wrong turn in ``task``: each task has its own few
+    recurring problems (the first three times as likely as the third), so the same words come
+    back across participants, as a moderator's do when several people hit one problem."""
+    i = sum(map(ord, task.id)) % len(ERROR_NOTES)
+    texts = ERROR_NOTES[i:] + ERROR_NOTES[:i]
+    return [texts[0], texts[0], texts[0], texts[1], texts[1], texts[2]]  # as many as ERROR_NOTES
+
+
 def _do_task(
     w: _Walk, task: Task, t0: float, p: Profile, pages: list[str]
 ) -> tuple[str, float, list[tuple[float, str]]]:
@@ -161,7 +172,7 @@ def _do_task(
     for key, wrong_turn in plan:
         t = _browse(w, t, gap, p)
         if wrong_turn:
-            errors.append((t, rng.choice(ERROR_NOTES)))
+            errors.append((t, rng.choice(_problems(task))))
         w.click(t, f'a[href="{key}"]', label_of(key), True)
         w.load(t + rng.uniform(150, 700), key)
         t += 0.8
@@ -335,6 +346,7 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
         async with limit:
             created = await post(http, f"/api/v1/studies/{study_id}/sessions",
                                  {"participant": s.participant, "variant": s.variant}, True)  # fmt: skip
+            s.number = int(created["session"])
             accepted = 0
             for load, events in s.loads:
                 for chunk in _batches(events, BATCH_EVENTS):
@@ -411,10 +423,14 @@ def run_simulation(args: argparse.Namespace) -> int:
         study = asyncio.run(fetch_study(url, args.study, token))
         sessions = generate(study, args.participants, args.seed, same=args.same, within=args.within)
         accepted = asyncio.run(send(url, study.id, token, sessions))
+        made = 0
+        if not getattr(args, "no_findings", False):
+            made = asyncio.run(post_findings(url, study.id, token, finding_docs(sessions)))
     except aiohttp.ClientError as exc:
         raise SimulationError(f"cannot reach the collector at {url}: {exc}") from None
     elapsed = time.perf_counter() - started
     variants = sorted({s.variant for s in sessions})
     print(f"simulated {args.participants} participants in {len(sessions)} sessions "
-          f"(variants {', '.join(variants)}): {accepted} events accepted in {elapsed:.1f} s", file=sys.stdout)  # fmt: skip
+          f"(variants {', '.join(variants)}): {accepted} events accepted in {elapsed:.1f} s"
+          + (f"; {made} findings grouped from repeated markers" if made else ""), file=sys.stdout)  # fmt: skip
     return 0
