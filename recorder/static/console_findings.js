@@ -58,7 +58,7 @@ function moments (o) {
 
 /** Findings whose evidence holds this observation's moment. */
 function usedBy (o) {
-  const holds = (f, m) => f.evidence.some((e) => e.session === m.session && Math.abs(e.t_s - m.t_s) < 0.01)
+  const holds = (f, m) => f.evidence.some((e) => e.session === m.session && Math.abs(e.t_s - m.t_s) < 0.5) // the same moment, give or take clock correction
   return st.data.findings.filter((f) => moments(o).every((m) => holds(f, m)))
 }
 
