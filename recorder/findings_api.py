@@ -71,17 +71,19 @@ def _finding_id(request: web.Request) -> int:
 
 
 async def _call(request: web.Request, fn: Callable[[Any], Any]) -> Any:
-    """A store call on its own connection; a stale version is a 409."""
+    """A store call on its own connection; a stale version is a 409, a closed session's note 403."""
 
     def guarded(conn: Any) -> Any:
         try:
             return fn(conn)
-        except fs.Conflict as exc:
+        except (fs.Conflict, fs.Closed) as exc:
             return exc
 
     result = await _in_thread(request, guarded)
     if isinstance(result, fs.Conflict):
         raise ApiError(409, str(result))
+    if isinstance(result, fs.Closed):
+        raise ApiError(403, str(result))
     return result
 
 

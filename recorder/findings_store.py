@@ -50,6 +50,10 @@ class Conflict(StoreError):
     """The finding changed since the version the request read."""
 
 
+class Closed(StoreError):
+    """A note for a session that is closed."""
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     """A session as evidence sees it."""
@@ -58,6 +62,7 @@ class SessionRow:
     number: int
     participant: str
     variant: str
+    status: str
 
 
 # -- session numbers (the one place to switch to per-study numbers) --------------------------
@@ -66,11 +71,11 @@ class SessionRow:
 def session_by_number(conn: sqlite3.Connection, study_id: str, number: int) -> SessionRow | None:
     """The session numbered ``number`` in ``study_id`` (today: its database id), or None."""
     row = conn.execute(
-        "SELECT x.id, p.id, v.id FROM sessions x JOIN participants p ON p.pk = x.participant_pk"
+        "SELECT x.id, p.id, v.id, x.status FROM sessions x JOIN participants p ON p.pk = x.participant_pk"
         " JOIN variants v ON v.pk = x.variant_pk WHERE x.study_id = ? AND x.id = ?",
         (study_id, number),
     ).fetchone()
-    return SessionRow(row[0], row[0], row[1], row[2]) if row else None
+    return SessionRow(row[0], row[0], row[1], row[2], row[3]) if row else None
 
 
 def session_number(session_id: int) -> int:
@@ -91,7 +96,11 @@ def session_span_s(conn: sqlite3.Connection, session_id: int) -> float:
         return OPEN_SLACK_S if status == "open" else 0.0
     if status == "open":
         return max(last, time.time() * 1000.0) / 1000.0 - first / 1000.0 + OPEN_SLACK_S
-    return float(last - first) / 1000.0
+    # Observers' notes are moments of the session too (taken while it ran).
+    noted = conn.execute(
+        "SELECT max(t_ms) FROM observer_notes WHERE session_id = ?", (session_id,)
+    ).fetchone()[0]
+    return float(max(last, noted or last) - first) / 1000.0
 
 
 def session_first_ms(conn: sqlite3.Connection, session_id: int) -> float | None:
@@ -392,6 +401,8 @@ def add_note(conn: sqlite3.Connection, study_id: str, number: int, body: Any) ->
     if session is None:
         _study_exists(conn, study_id)
         raise StoreError(f"no session {number} in study {study_id!r}")
+    if session.status != "open":
+        raise Closed(f"session: session {number} is closed; notes are taken while it runs")
     now_ms = time.time() * 1000.0
     first = session_first_ms(conn, session.id)
     t_s = round(max(0.0, (now_ms - first) / 1000.0), 3) if first is not None else 0.0

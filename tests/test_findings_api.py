@@ -304,6 +304,7 @@ async def test_observers_and_moderator_take_notes(client: Any, recorded: list[st
     (0, {"text": "ok", "mood": "sad"}, 400, "mood"),
     (0, ["text"], 400, "body"),
     (99999, {"text": "ok"}, 404, "no session"),
+    (1, {"text": "ok"}, 403, "session: session"),  # P02's session is closed
 ])  # fmt: skip
 async def test_bad_note(client: Any, recorded: list[store.SessionInfo], db_path: Path, session: int,
                         body: Any, status: int, field: str) -> None:  # fmt: skip
@@ -360,3 +361,26 @@ async def test_findings_page_for_moderator_observer_and_nobody(
     page = await (await client.get(f"/studies/{STUDY}/findings")).text()
     assert 'id="new-finding"' in page and "console_findings.js" in page
     assert finding["id"]
+
+
+async def test_a_closed_sessions_notes_count_as_its_moments(client: Any, recorded: list[store.SessionInfo],
+                                                           db_path: Path) -> None:  # fmt: skip
+    """A note taken after the participant's last event is still evidence once the session closes."""
+    first = recorded[0]
+    status, note = await call(client, "POST", f"{API}/sessions/{first.id}/notes", {"text": "still talking"},
+                              observer(client))  # fmt: skip
+    assert status == 201
+    with sqlite3.connect(db_path) as conn:  # the note came 20 s after the participant's last event
+        conn.execute(
+            "UPDATE observer_notes SET t_ms = t_ms + 20000, t_s = t_s + 20 WHERE id = ?",
+            (note["id"],),
+        )
+    assert (await client.post(f"/api/v1/sessions/{first.token}/close", headers=ADMIN)).status == 200
+    moment = {"session": first.id, "t_s": note["t_s"] + 20, "text": "still talking"}
+    status, _ = await call(client, "POST", f"{API}/findings", {"title": "Talks on", "severity": 1,
+                                                              "evidence": [moment]})  # fmt: skip
+    assert status == 201
+    late = {**moment, "t_s": note["t_s"] + 25}
+    status, answer = await call(client, "POST", f"{API}/findings", {"title": "Too late", "severity": 1,
+                                                                   "evidence": [late]})  # fmt: skip
+    assert status == 400 and answer["error"].startswith("evidence[0].t_s")
