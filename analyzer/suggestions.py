@@ -89,7 +89,7 @@ def suggestion_rows(inp: Inputs) -> list[dict[str, Any]]:
     """The ``suggestions`` table, ranked by participants affected (then kind and place)."""
     found = [*_clicks(inp), *_invalid(inp), *_paths(inp), *_js_errors(inp), *_slow_pages(inp),
              *_low_success(inp)]  # fmt: skip
-    found.sort(key=lambda r: (-r[2].__len__(), r[0]))
+    found.sort(key=rank)
     rows = []
     for number, (key, moments, people) in enumerate(found, 1):
         kind, task, variant, page, element = key
@@ -97,6 +97,12 @@ def suggestion_rows(inp: Inputs) -> list[dict[str, Any]]:
             number, kind, task, variant, page, element, len(people), moments,
             _title(key), ", ".join(people)), strict=True)))  # fmt: skip
     return rows
+
+
+def rank(found: tuple[GroupKey, list[dict[str, Any]], list[str]]) -> tuple[Any, ...]:
+    """Most participants first; ties by kind and place (a missing task or page sorts first)."""
+    key, _moments, people = found
+    return (-len(people), *("" if part is None else part for part in key))
 
 
 def _title(key: GroupKey) -> str:
@@ -237,18 +243,18 @@ def _starts(inp: Inputs) -> list[float]:
 
 
 def _low_success(inp: Inputs) -> list[Any]:
-    out, starts = [], _starts(inp)
-    for row in inp.tasks:
-        high = row.get("success_ci_high")
-        if high is None or high >= inp.benchmark:
-            continue
-        groups = _Groups()
-        for attempt, t_s in zip(inp.attempts, starts, strict=True):
-            if (attempt["task"], attempt["variant"]) == (row["task"], row["variant"]) and \
-                    attempt["outcome"] != "success":  # fmt: skip
-                groups.add(("low_success", row["task"], row["variant"], None, None),
-                           attempt["session"], attempt["participant"], t_s,
-                           f"{attempt['outcome']} (success interval up to {high:.0%}, "
-                           f"benchmark {inp.benchmark:.0%})")  # fmt: skip
-        out.extend(groups.rows(1))
-    return out
+    """Tasks whose success interval lies wholly below the benchmark; the evidence is their
+    attempts that did not succeed."""
+    low = {(r["task"], r["variant"]): r["success_ci_high"] for r in inp.tasks
+           if r.get("success_ci_high") is not None and r["success_ci_high"] < inp.benchmark}  # fmt: skip
+    if not low:
+        return []
+    groups = _Groups()
+    for attempt, t_s in zip(inp.attempts, _starts(inp), strict=True):
+        high = low.get((attempt["task"], attempt["variant"]))
+        if high is not None and attempt["outcome"] != "success":
+            groups.add(("low_success", attempt["task"], attempt["variant"], None, None),
+                       attempt["session"], attempt["participant"], t_s,
+                       f"{attempt['outcome']} (success interval up to {high:.0%}, "
+                       f"benchmark {inp.benchmark:.0%})")  # fmt: skip
+    return groups.rows(1)

@@ -13,34 +13,36 @@ so ``import recorder`` stays light.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from recorder import console_auth as auth
-from recorder import console_data, schema, store
 from recorder import findings_store as fs
+from recorder import schema, store
 from recorder.app import SETTINGS_KEY, _in_thread, json_response, study_json
 from recorder.console import html_page, render, viewer
 
+# Driven from the moderator's page loads, so that the events index (session, load, seq) is used.
 MARKER_SQL = f"""
     SELECT e.session_id, e.t + pl.offset_ms AS ts, e.type, e.kind, l.text, tk.id
-    FROM events e JOIN page_loads pl ON pl.id = e.load_id JOIN sessions x ON x.id = e.session_id
+    FROM page_loads pl JOIN sessions x ON x.id = pl.session_id
+    JOIN events e ON e.session_id = pl.session_id AND e.load_id = pl.id
     LEFT JOIN labels l ON l.id = e.label_id LEFT JOIN tasks tk ON tk.pk = e.task_pk
-    WHERE x.study_id = ? AND e.type IN ({schema.TASK_START}, {schema.TASK_END}, {schema.MARKER})
+    WHERE x.study_id = ? AND pl.source = {schema.SOURCE_MODERATOR}
+      AND e.type IN ({schema.TASK_START}, {schema.TASK_END}, {schema.MARKER})
     ORDER BY e.session_id, ts, e.id
 """
-FIRST_SQL = """
-    SELECT e.session_id, min(e.t + pl.offset_ms) FROM events e
-    JOIN page_loads pl ON pl.id = e.load_id JOIN sessions x ON x.id = e.session_id
-    WHERE x.study_id = ? GROUP BY e.session_id
-"""
 
 
-def marker_observations(conn: sqlite3.Connection, study_id: str,
-                        sessions: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:  # fmt: skip
-    """The moderator's markers, each with its task (named, or the attempt in progress)."""
-    first = dict(conn.execute(FIRST_SQL, (study_id,)).fetchall())
+def marker_observations(conn: sqlite3.Connection, study_id: str, sessions: dict[int, store.SessionInfo],
+                        first: dict[int, float]) -> list[dict[str, Any]]:  # fmt: skip
+    """The moderator's markers, each with its task (named, or the attempt in progress).
+
+    ``first`` is each session's first event (corrected epoch ms, the analyzer's
+    ``sessions.started_ms``): ``t_s`` counts from it, as evidence does.
+    """
     out: list[dict[str, Any]] = []
     current: dict[int, str] = {}
     for sid, ts, code, kind, text, task in conn.execute(MARKER_SQL, (study_id,)):
@@ -54,9 +56,9 @@ def marker_observations(conn: sqlite3.Connection, study_id: str,
             out.append({
                 "id": f"m{sid}-{len(out)}", "source": "moderator",
                 "kind": schema.MARKER_KIND_NAMES.get(kind, "note"),
-                "session": fs.session_number(sid), "participant": who["participant"],
-                "variant": who["variant"], "task": task or current.get(sid),
-                "t_s": round((ts - first[sid]) / 1000.0, 3), "text": text or "",
+                "session": fs.session_number(sid), "participant": who.participant,
+                "variant": who.variant, "task": task or current.get(sid),
+                "t_s": round((ts - first.get(sid, ts)) / 1000.0, 3), "text": text or "",
             })  # fmt: skip
     return out
 
@@ -69,9 +71,18 @@ def note_observations(conn: sqlite3.Connection, study_id: str) -> list[dict[str,
             for n in fs.list_notes(conn, study_id)]  # fmt: skip
 
 
-def analysis(db: str, study_id: str) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
-    """The analyzer's suggestions as observations (each with the moments behind it), and its
-    ``findings`` rows by finding id (frequencies and who was affected: one definition)."""
+@dataclass(frozen=True)
+class Analysis:
+    """What the Findings page takes from the analyzer."""
+
+    suggestions: list[dict[str, Any]]
+    figures: dict[int, dict[str, Any]]  # the ``findings`` rows by finding id
+    first: dict[int, float]  # each session's first event, corrected epoch ms
+
+
+def analysis(db: str, study_id: str) -> Analysis:
+    """The analyzer's suggestions as observations (each with the moments behind it), its
+    ``findings`` rows (frequencies, who was affected: one definition) and session starts."""
     from analyzer.metrics import analyze
 
     results = analyze(db, study_id)
@@ -80,29 +91,27 @@ def analysis(db: str, study_id: str) -> tuple[list[dict[str, Any]], dict[int, di
                     "variant": r["variant"], "task": r["task"], "t_s": None, "text": r["title"],
                     "moments": r["evidence"], "participants": r["participants"]}
                    for r in results.suggestions]  # fmt: skip
-    return suggestions, {r["finding"]: r for r in results.findings}
+    first = {s["session"]: s["started_ms"] for s in results.sessions if s["started_ms"] is not None}
+    return Analysis(suggestions, {r["finding"]: r for r in results.findings}, first)
 
 
 def page_data(conn: sqlite3.Connection, db: str, study_id: str) -> dict[str, Any]:
     """Everything the Findings page shows."""
     study = store.load_study(conn, study_id)
-    progress = console_data.session_progress(conn, study_id)
-    sessions = {s["id"]: s for s in progress}
-    observations = [
-        *marker_observations(conn, study_id, sessions),
-        *note_observations(conn, study_id),
-    ]
+    sessions = {s.id: s for s in store.study_sessions(conn, study_id)}
+    found = analysis(db, study_id) if sessions else Analysis([], {}, {})
+    observations = [*marker_observations(conn, study_id, sessions, found.first),
+                    *note_observations(conn, study_id)]  # fmt: skip
     observations.sort(key=lambda o: (o["session"], o["t_s"]))
-    suggestions, figures = analysis(db, study_id) if progress else ([], {})
     findings = fs.list_findings(conn, study_id)
     for finding in findings:
-        finding["figures"] = figures.get(finding["id"])
+        finding["figures"] = found.figures.get(finding["id"])
     return {
         "study": {"id": study.id, "name": study.name, "tasks": [t.id for t in study.tasks],
                   "variants": [v.id for v in study.variants]},
-        "sessions": [{"session": fs.session_number(s["id"]), "participant": s["participant"],
-                      "variant": s["variant"]} for s in progress],
-        "observations": [*suggestions, *observations],
+        "sessions": [{"session": fs.session_number(s.id), "participant": s.participant,
+                      "variant": s.variant} for s in sessions.values()],
+        "observations": [*found.suggestions, *observations],
         "findings": findings,
     }  # fmt: skip
 

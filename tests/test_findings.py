@@ -371,3 +371,13 @@ def test_findings_command(
     assert "Shoes hidden behind Help" in capsys.readouterr().out
     assert main(["findings", "nope", "--db", db]) == 2
     assert "no study 'nope'" in capsys.readouterr().err
+
+
+def test_suggestions_rank_by_participants_then_kind_and_place() -> None:
+    from analyzer.suggestions import rank
+
+    found = [(("rage_click", "buy", None, "/cart", "img"), [], ["P1"]),
+             (("rage_click", None, None, None, "img"), [], ["P2"]),  # None beside text: no TypeError
+             (("misclick", "buy", None, None, "div"), [], ["P1", "P2"])]  # fmt: skip
+    assert [f[0][0:2] for f in sorted(found, key=rank)] == [("misclick", "buy"), ("rage_click", None),
+                                                          ("rage_click", "buy")]  # fmt: skip
