@@ -381,3 +381,36 @@ def test_suggestions_rank_by_participants_then_kind_and_place() -> None:
              (("misclick", "buy", None, None, "div"), [], ["P1", "P2"])]  # fmt: skip
     assert [f[0][0:2] for f in sorted(found, key=rank)] == [("misclick", "buy"), ("rage_click", None),
                                                           ("rage_click", "buy")]  # fmt: skip
+
+
+def test_report_findings_section(shop: tuple[Path, list[Any]]) -> None:
+    """Ordered by severity, k of n with its interval, quotes; text from people shown as text."""
+    import sqlite3
+
+    from analyzer.report import render_report
+    from recorder import store
+
+    db = shop[0]
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE findings SET title = '<script>alert(1)</script> Logo' WHERE title LIKE 'Logo%'"
+        )
+    conn2 = store.connect(db, readonly=True)
+    study = store.load_study(conn2, "shop")
+    conn2.close()
+    html = render_report(metrics.analyze(db, "shop", cache=False), study)
+    section = html[html.index('<section class="part" id="findings">') :]
+    section = section[: section.index("</section>")]
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; Logo" in section
+    assert (
+        section.index("Shoes hidden behind Help")
+        < section.index("Logo")
+        < section.index("Likes the colours")
+    )
+    assert "2 of 4 participants (50%; 95% CI 15%–85%)" in section
+    assert "A: 2 of 3 participants (67%; 95% CI 20%–94%)" in section
+    assert "“cannot find the shoes” — P1 (session 1 at 0:02, buy)" in section
+    assert "Put Shoes in the top bar." in section and 'id="discovery-curve-svg"' in section
+    assert (
+        html.index('id="at-a-glance"') < html.index('id="findings"') < html.index('id="overview"')
+    )
