@@ -44,3 +44,17 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+
+# Findings (shared/DESIGN.md "Findings"): when the analyzer suggests a candidate problem.
+# The same element misclicked, the same field failing validation, the same wrong turn or
+# the same dead end: by at least this many participants.
+SUGGEST_MIN_PARTICIPANTS = 2
+# Rage clicks and JavaScript errors are suggested from the first participant.
+SUGGEST_MIN_PARTICIPANTS_RAGE = 1
+SUGGEST_MIN_PARTICIPANTS_JS_ERROR = 1
+# A page whose median load time (Navigation Timing) is at least this slow.
+SLOW_PAGE_MS = 3000.0
+# A task whose success interval's upper bound lies below this rate: Sauro's average task
+# completion rate, 78% (Sauro 2011, "What is a good task-completion rate?", 1,100 tasks).
+# A study file may set its own: [findings] success_benchmark = 0.7
+SUCCESS_BENCHMARK = 0.78

@@ -99,10 +99,21 @@ def _kind_name(code: int, kind: int | None) -> str | None:
     return str(kind)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(text: str) -> str:
+    """Text a spreadsheet shows as text: one starting like a formula gets a leading ``'``
+    (OWASP's advice against CSV injection; notes and labels are typed by people)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _cell(value: Any) -> Any:
-    """A value as a spreadsheet or CSV cell: nested data as JSON text."""
+    """A value as a spreadsheet or CSV cell: nested data as JSON text, text never a formula."""
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()
+    if isinstance(value, str):
+        return neutral(value)
     return value
 
 

@@ -252,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--same", action="store_true", help="make every variant behave alike (no real difference)"
     )
     p.add_argument("--within", action="store_true", help="every participant uses every variant")
+    p.add_argument("--no-findings", action="store_true",
+                   help="do not group the repeated error markers into findings")  # fmt: skip
     _db_arg(p)
     p.set_defaults(func=cmd_simulate)
 
@@ -277,6 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _db_arg(p)
     p.set_defaults(func=_lazy("analyzer.commands", "analyze_command"))
+
+    p = sub.add_parser("findings", help="the team's findings: terminal table, Markdown or CSV",
+                       epilog="example: uxlab findings demo-shop --format markdown -o findings.md")  # fmt: skip
+    p.add_argument("study")
+    p.add_argument("--format", choices=("table", "markdown", "csv"), default="table")
+    p.add_argument("-o", "--output", default=None, help="file to write (default: the terminal)")
+    _db_arg(p)
+    p.set_defaults(func=_lazy("analyzer.findings.command", "findings_command"))
 
     p = sub.add_parser("report", help="write one self-contained HTML report",
                        epilog="example: uxlab report demo-shop -o report.html")  # fmt: skip

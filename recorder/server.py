@@ -18,9 +18,11 @@ from aiohttp import web
 
 from recorder import __version__
 from recorder.collector import api
+from recorder.console import findings as findings_pages
 from recorder.console import pages, report
 from recorder.demo import shop
 from recorder.errors import UxlabError
+from recorder.findings import api as findings_api
 from recorder.settings import Settings
 from recorder.storage import store
 from recorder.storage.live import Live
@@ -142,6 +144,8 @@ def create_app(settings: Settings) -> web.Application:
     shop.add_routes(app)
     pages.add_routes(app)  # "/" is the console's studies page
     report.add_routes(app)
+    findings_api.add_routes(app)
+    findings_pages.add_routes(app)
     return app
 
 

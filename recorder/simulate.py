@@ -74,6 +74,7 @@ class SimSession:
     moderator: list[dict[str, Any]] = field(default_factory=list)
     skew_ms: float = 0.0  # the participant's clock error
     truth: list[dict[str, Any]] = field(default_factory=list)  # per task: outcome and time
+    number: int | None = None  # the session's number once sent
 
 
 class _Walk:
@@ -140,6 +141,15 @@ def _route(task: Task, start: str, pages: list[str], rng: random.Random) -> list
     return route
 
 
+def _problems(task: Task) -> list[str]:
+    """What the moderator writes about a wrong turn in ``task``: each task has its own few
+    recurring problems (the first three times as likely as the third), so the same words come
+    back across participants, as a moderator's do when several people hit one problem."""
+    i = sum(map(ord, task.id)) % len(ERROR_NOTES)
+    texts = ERROR_NOTES[i:] + ERROR_NOTES[:i]
+    return [texts[0], texts[0], texts[0], texts[1], texts[1], texts[2]]  # as many as ERROR_NOTES
+
+
 def _do_task(
     w: _Walk, task: Task, t0: float, p: Profile, pages: list[str]
 ) -> tuple[str, float, list[tuple[float, str]]]:
@@ -164,7 +174,7 @@ def _do_task(
     for key, wrong_turn in plan:
         t = _browse(w, t, gap, p)
         if wrong_turn:
-            errors.append((t, rng.choice(ERROR_NOTES)))
+            errors.append((t, rng.choice(_problems(task))))
         w.click(t, f'a[href="{key}"]', label_of(key), True)
         w.load(t + rng.uniform(150, 700), key)
         t += 0.8
@@ -375,6 +385,7 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
             opening = asyncio.ensure_future(open_session(http, s))
             in_flight.add(opening)
             created = await asyncio.shield(opening)
+            s.number = int(created["session"])
             accepted = 0
             for load, events in s.loads:
                 for chunk in _batches(events, BATCH_EVENTS):
@@ -477,6 +488,57 @@ def _within(study: Study, asked: bool) -> bool:
     return study.design == "within"
 
 
+# -- findings: the moderator's repeated error markers grouped, as a team would ----------------
+# After the sessions are sent, every error-marker text that came back across sessions becomes
+# one finding (through the findings API, like the console's Findings page): its evidence is the
+# markers' moments, its severity grows with the share of participants who hit it (3 major for
+# half or more, 2 minor for two or more, 1 cosmetic for one), so the demo study shows findings,
+# their frequencies and a problem discovery curve out of the box.
+
+
+def first_event_ms(session: SimSession) -> float:
+    """The session's first event on the true clock (the participant's clock corrected)."""
+    snippet = [e["t"] - session.skew_ms for _, events in session.loads for e in events]
+    return min([*snippet, *(e["t"] for e in session.moderator)])
+
+
+def finding_docs(sessions: list[SimSession]) -> list[dict[str, Any]]:
+    """One finding per error-marker text, with its moments; most participants first."""
+    groups: dict[str, list[tuple[SimSession, dict[str, Any]]]] = {}
+    for session in sessions:
+        for event in session.moderator:
+            if event["type"] == "marker" and event.get("kind") == "error" and event.get("text"):
+                groups.setdefault(event["text"], []).append((session, event))
+    people = len({s.participant for s in sessions})
+    docs: list[dict[str, Any]] = []
+    for text, moments in groups.items():
+        hit = {s.participant for s, _ in moments}
+        severity = 3 if len(hit) * 2 >= people else 2 if len(hit) >= 2 else 1
+        docs.append({
+            "title": text[0].upper() + text[1:], "severity": severity, "tags": ["simulated"],
+            "tasks": sorted({e["task"] for _, e in moments if e.get("task")}),
+            "evidence": [{"session": s.number, "t_s": round((e["t"] - first_event_ms(s)) / 1000.0, 1),
+                          "text": text} for s, e in moments],
+        })  # fmt: skip
+    docs.sort(key=lambda d: (-len(d["evidence"]), str(d["title"])))
+    return docs
+
+
+async def post_findings(url: str, study_id: str, token: str, docs: list[dict[str, Any]]) -> int:
+    """Create the findings through the API; return how many were made."""
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        for doc in docs:
+            path = f"/api/v1/studies/{study_id}/findings"
+            async with http.post(url + path, json=doc, headers=headers) as resp:
+                if resp.status != 201:
+                    body = await resp.json(content_type=None)
+                    raise SimulationError(f"{path}: {resp.status} {body.get('error')}")
+    return len(docs)
+
+
 def run_simulation(args: argparse.Namespace) -> int:
     """The ``uxlab simulate`` command."""
     import aiohttp
@@ -491,6 +553,9 @@ def run_simulation(args: argparse.Namespace) -> int:
         sessions = generate(study, args.participants, args.seed, same=args.same,
                             within=_within(study, args.within))  # fmt: skip
         accepted = asyncio.run(send(url, study.id, token, sessions))
+        made = 0
+        if not getattr(args, "no_findings", False):
+            made = asyncio.run(post_findings(url, study.id, token, finding_docs(sessions)))
     except aiohttp.ClientConnectionError:
         raise SimulationError(
             f"no uxlab server answers at {url}: start `uxlab serve` (with the same --db), "
@@ -503,5 +568,6 @@ def run_simulation(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     variants = sorted({s.variant for s in sessions})
     print(f"simulated {args.participants} participants in {len(sessions)} sessions "
-          f"(variants {', '.join(variants)}): {accepted} events accepted in {elapsed:.1f} s", file=sys.stdout)  # fmt: skip
+          f"(variants {', '.join(variants)}): {accepted} events accepted in {elapsed:.1f} s"
+          + (f"; {made} findings grouped from repeated markers" if made else ""), file=sys.stdout)  # fmt: skip
     return 0

@@ -288,3 +288,40 @@ class Recorder:
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
+
+
+# -- problem discovery (analyzer.findings.tables), the slow way -----------------------------------
+
+
+def discovery(matrix: list[list[int]]) -> dict[str, Any]:
+    """Lewis (2001) from a 0/1 participant (rows) x finding (columns) matrix, cell by cell.
+
+    ``n_for_P`` counts participants up until a problem of probability p_adj is
+    seen at least once with probability P.
+    """
+    n, k = len(matrix), len(matrix[0])
+    total = 0
+    for row in matrix:
+        for cell in row:
+            total += cell
+    p_hat = total / (n * k)
+    singletons = 0
+    for j in range(k):
+        seen_by = 0
+        for i in range(n):
+            seen_by += matrix[i][j]
+        if seen_by == 1:
+            singletons += 1
+    p_adj = ((p_hat - 1 / n) * (1 - 1 / n)) / 2 + (p_hat / (1 + singletons / k)) / 2
+    missed = 1.0
+    for _ in range(n):
+        missed *= 1 - p_adj
+    out = {"p_hat": p_hat, "singletons": singletons, "p_adj": p_adj, "share_found": 1 - missed,
+           "estimated_total": k / (1 - missed)}  # fmt: skip
+    for goal in (85, 90, 95):
+        needed, missed = 0, 1.0
+        while 1 - missed < goal / 100 - 1e-12:
+            needed += 1
+            missed *= 1 - p_adj
+        out[f"n_for_{goal}"] = needed
+    return out

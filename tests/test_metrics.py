@@ -273,7 +273,9 @@ def eager_tables(db: Path, study: str) -> dict[str, list[dict[str, Any]]]:
     return {"attempts": attempts, "tasks": tasks, "participants": participants, "comparisons": comparisons,
             "markers": metrics.marker_rows(data, seg, fig), "sessions": sessions,
             "transitions": metrics.transition_rows(data, seg, fig), "page_speed": metrics.page_speed_rows(data),
-            "clicks": list(metrics.click_table(data, seg, fig, flags).rows())}  # fmt: skip
+            "clicks": list(metrics.click_table(data, seg, fig, flags).rows()),
+            # checked against hand-worked figures in tests/test_findings.py
+            **metrics.analyze(db, study).tables((*metrics.StudyResults.FINDING_TABLES, "suggestions"))}  # fmt: skip
 
 
 @pytest.mark.parametrize("recording", [record, record_unended])

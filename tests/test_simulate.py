@@ -220,3 +220,31 @@ def test_simulate_errors_say_what_to_do(
     assert out.returncode == 2
     assert message in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_simulate_groups_repeated_markers_into_findings(server: Server) -> None:
+    """The demo shows findings, suggestions and a discovery estimate out of the box."""
+    from recorder.simulate import finding_docs
+
+    from analyzer.metrics.analyze import analyze
+
+    study = server.load_study(STUDY_DOC)
+    out = subprocess.run(
+        uxlab_cmd("simulate", study, "--participants", "12", "--seed", "1", "--url", server.url),
+        capture_output=True, text=True, timeout=120, env={**_env(), "UXLAB_ADMIN_TOKEN": server.admin_token},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    expected = finding_docs(generate(STUDY, 12, seed=1))
+    assert f"{len(expected)} findings grouped from repeated markers" in out.stdout
+    status, body = server.request(
+        "GET", f"/api/v1/studies/{study}/findings", token=server.admin_token
+    )
+    assert status == 200
+    stored = {f["title"]: {e["participant"] for e in f["evidence"]} for f in body["findings"]}
+    assert stored.keys() == {d["title"] for d in expected}
+    assert (
+        max(len(people) for people in stored.values()) >= 2
+    )  # the same words from several participants
+    results = analyze(server.db_path, study, cache=False)
+    assert results.suggestions and results.problem_discovery[0]["p_adj"] is not None
+    assert [r["findings_seen"] for r in results.discovery_curve][-1] == len(expected)

@@ -30,7 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from analyzer import config
 from analyzer.config import DEFAULT_THRESHOLDS, Thresholds
+from analyzer.findings import suggestions as suggestion_tables
+from analyzer.findings import tables as findings_tables
 from analyzer.kernels import jit as kernels
 from analyzer.load import StudyData, load_study_data, rating_answers
 from analyzer.metrics.attempts import AttemptColumns, Numbers
@@ -108,11 +111,16 @@ class StudyResults:
     """
 
     TABLES = ("attempts", "tasks", "participants", "comparisons", "markers", "sessions",
-              "transitions", "page_speed", "clicks")  # fmt: skip
+              "transitions", "page_speed", "clicks", "findings", "finding_variants",
+              "finding_evidence", "problem_discovery", "discovery_curve", "suggestions")  # fmt: skip
+    FINDING_TABLES = ("findings", "finding_variants", "finding_evidence", "problem_discovery",
+                      "discovery_curve")  # fmt: skip
 
-    def __init__(self, data: StudyData, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
+    def __init__(self, data: StudyData, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+                 stored: findings_tables.Stored | None = None) -> None:  # fmt: skip
         ev = data.events
         self.data, self.study = data, data.study.id
+        self.stored = stored or findings_tables.Stored()
         self.flags = kernels.click_flags(ev, thresholds)
         self.segments = kernels.segment_attempts(ev, data.rules)
         self.figures = kernels.attempt_metrics(ev, data.rules, self.segments, self.flags)
@@ -173,6 +181,58 @@ class StudyResults:
             self._attempt_columns, self.sessions, data.tasks, data.variants,
             design=data.study.design,
         )  # fmt: skip
+
+    @cached_property
+    def _findings(self) -> dict[str, list[dict[str, Any]]]:
+        """The findings tables (:func:`analyzer.findings.tables.finding_tables`)."""
+        data, seg = self.data, self.segments
+        attempted: dict[str, set[tuple[str, str]]] = {}
+        for row in self.attempts:
+            attempted.setdefault(row["task"], set()).add((row["participant"], row["variant"]))
+        task_at: dict[int, list[tuple[float, float, str]]] = {}
+        first = data.events.t[data.events.session_start[seg.session]] if len(seg.session) else []
+        for row, t0, t1, t_first in zip(self.attempts, seg.t_start.tolist(),
+                                         seg.window_end.tolist(), list(first), strict=True):  # fmt: skip
+            span = ((t0 - t_first) / 1000.0, (t1 - t_first) / 1000.0, row["task"])
+            task_at.setdefault(row["session"], []).append(span)
+        # In the order they started; sessions without events (a participant named by hand) last.
+        started = sorted(self.sessions, key=lambda s: (s["started_ms"] is None, s["started_ms"] or 0.0,
+                                                       s["session"]))  # fmt: skip
+        population = findings_tables.Population(started, attempted, task_at)
+        return findings_tables.finding_tables(self.stored, population, data.variants)
+
+    @cached_property
+    def findings(self) -> list[dict[str, Any]]:
+        """The ``findings`` table: the team's findings with their frequency."""
+        return self._findings["findings"]
+
+    @cached_property
+    def finding_variants(self) -> list[dict[str, Any]]:
+        """The ``finding_variants`` table."""
+        return self._findings["finding_variants"]
+
+    @cached_property
+    def finding_evidence(self) -> list[dict[str, Any]]:
+        """The ``finding_evidence`` table."""
+        return self._findings["finding_evidence"]
+
+    @cached_property
+    def problem_discovery(self) -> list[dict[str, Any]]:
+        """The ``problem_discovery`` table (one row)."""
+        return self._findings["problem_discovery"]
+
+    @cached_property
+    def discovery_curve(self) -> list[dict[str, Any]]:
+        """The ``discovery_curve`` table: findings seen as sessions are added, and the model's."""
+        return self._findings["discovery_curve"]
+
+    @cached_property
+    def suggestions(self) -> list[dict[str, Any]]:
+        """The ``suggestions`` table (:mod:`analyzer.findings.suggestions`)."""
+        benchmark = self.stored.benchmark or config.SUCCESS_BENCHMARK
+        return suggestion_tables.suggestion_rows(suggestion_tables.Inputs(
+            self.data, self.segments, self.figures, self.flags, self.attempts, self.tasks,
+            self.page_speed, self.stored.selectors, benchmark))  # fmt: skip
 
     @cached_property
     def _attempt_columns(self) -> AttemptColumns:
@@ -250,12 +310,13 @@ def analyze(db_path: str | Path, study_id: str, *, cache: bool = True,
     :class:`StudyResults`
     """
     data = load_study_data(db_path, study_id, cache=cache)
-    return results_of(data, thresholds)
+    return results_of(data, thresholds, findings_tables.read_stored(db_path, study_id))
 
 
-def results_of(data: StudyData, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> StudyResults:
+def results_of(data: StudyData, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+               stored: findings_tables.Stored | None = None) -> StudyResults:  # fmt: skip
     """The tables of already loaded study data (the kernels run now, each table when asked for)."""
-    return StudyResults(data, thresholds)
+    return StudyResults(data, thresholds, stored)
 
 
 def _nullable(values: np.ndarray, missing: np.ndarray, integer: bool = False) -> list[Any]:

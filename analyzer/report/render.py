@@ -25,6 +25,7 @@ import jinja2
 from analyzer.metrics.analyze import StudyResults, analyze
 from analyzer.numbers import plural
 from analyzer.report import figures, pages, sections
+from analyzer.report import findings as report_findings
 from recorder.errors import UxlabError
 from recorder.storage import store
 from recorder.wire.studyfile import Study
@@ -32,6 +33,7 @@ from recorder.wire.studyfile import Study
 #: Section ids and headings, in order: the table of contents and the tests read them.
 SECTIONS = (
     ("at-a-glance", "At a glance"),
+    ("findings", "Findings"),
     ("overview", "Study overview"),
     ("task-summary", "Per-task summary"),
     ("completion-matrix", "Task completion matrix"),
@@ -97,6 +99,7 @@ def render_report(results: StudyResults, study: Study, *, generated: datetime | 
             palette=ctx.palette,
             overview=sections.overview(ctx, times),
             glance=sections.glance(ctx, sus),
+            findings=report_findings.section(results),
             summaries=sections.task_summaries(ctx),
             summary_columns=sections.SUMMARY_COLUMNS,
             matrix=sections.completion_matrix(ctx, times),

@@ -67,6 +67,11 @@ MODERATOR_EVENTS = {
                      text=_str(schema.MAX_TEXT_LEN), task=TASK),
     "rating": _event("rating", ["item"], item={"enum": sorted(schema.RATING_ITEMS)}, task=TASK,
                      value={"type": "number"}, values={"type": "array", "items": NUMBER}),
+    "marker_text": _event("marker_text", ["marker"], text=_str(schema.MAX_TEXT_LEN),
+                          marker={"type": "object", "required": ["page", "seq"],
+                                  "properties": {"page": _str(schema.MAX_ID_LEN),
+                                                 "seq": {"type": "integer", "minimum": 0}},
+                                  "description": "the identity of the marker whose text this sets"}),
 }  # fmt: skip
 
 
@@ -112,6 +117,37 @@ SESSION = {
                   | {"session": {"type": "integer"}},
 }  # fmt: skip
 MODERATOR: list[dict[str, Any]] = [{"bearer": []}, {"console": []}]
+READERS: list[dict[str, Any]] = [*MODERATOR, {"observer": []}]
+FINDING_FIELDS = {
+    "title": _str(200, minLength=1),
+    "severity": {"type": "integer", "minimum": 0, "maximum": 4},
+    "description": {"type": "string"},
+    "recommendation": {"type": "string"},
+    "tasks": {"type": "array", "items": TASK},
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "participants": {"type": "array", "items": TASK},
+    "evidence": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["session", "t_s"],
+            "properties": {
+                "session": {"type": "integer", "description": "the session's number"},
+                "t_s": {"type": "number", "description": "seconds from its first event"},
+                "text": {"type": "string"},
+            },
+        },
+    },
+}
+FINDING = {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "version": {"type": "integer"}, **FINDING_FIELDS},
+}
+NOTE = {
+    "type": "object",
+    "required": ["text"],
+    "properties": {"text": _str(schema.MAX_TEXT_LEN, minLength=1), "author": _str(64)},
+}
 
 
 def _op(summary: str, responses: dict[str, Any], body: dict[str, Any] | None = None,
@@ -165,6 +201,37 @@ def document() -> dict[str, Any]:
                          "properties": {"participant": TASK, "variant": TASK}},
                         MODERATOR, ("study",)),
         },
+        "/api/v1/studies/{study}/findings": {
+            "get": _op("The study's findings with their evidence",
+                       {"200": _answer("the findings", {"type": "object", "properties": {
+                           "findings": {"type": "array", "items": FINDING}}}),
+                        **_errors(401, 403, 404)}, None, READERS, ("study",)),
+            "post": _op("Make a finding",
+                        {"201": _answer("made", FINDING), **_errors(400, 401, 403, 404)},
+                        {"type": "object", "required": ["title", "severity"],
+                         "properties": FINDING_FIELDS}, MODERATOR, ("study",)),
+        },
+        "/api/v1/studies/{study}/findings/{finding}": {
+            "patch": _op("Change a finding: send the fields to change and the version read",
+                         {"200": _answer("changed", FINDING), **_errors(400, 401, 403, 404, 409)},
+                         {"type": "object", "required": ["version"],
+                          "properties": {**FINDING_FIELDS, "version": {"type": "integer"},
+                                         "add_evidence": FINDING_FIELDS["evidence"]}},
+                         MODERATOR, ("study", "finding")),
+            "delete": _op("Delete a finding (``?version=`` checked when given)",
+                          {"204": _answer("deleted"), **_errors(401, 403, 404, 409)},
+                          None, MODERATOR, ("study", "finding")),
+        },
+        "/api/v1/studies/{study}/notes": {
+            "get": _op("Every observer note of the study",
+                       {"200": _answer("the notes", {"type": "array", "items": {"type": "object"}}),
+                        **_errors(401, 403, 404)}, None, READERS, ("study",)),
+        },
+        "/api/v1/studies/{study}/sessions/{session}/notes": {
+            "post": _op("An observer's (or the moderator's) timestamped note during a session",
+                        {"201": _answer("kept", {"type": "object"}),
+                         **_errors(400, 401, 403, 404)}, NOTE, READERS, ("study", "session")),
+        },
         "/api/v1/openapi.json": {
             "get": _op("This document", {"200": _answer("OpenAPI 3.1", {"type": "object"})}),
         },
@@ -199,6 +266,12 @@ def document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "the moderator token (UXLAB_ADMIN_TOKEN)",
+                },
+                "observer": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Observer-Key",
+                    "description": "the key of the study's observer link",
                 },
                 "console": {
                     "type": "apiKey",

@@ -47,6 +47,7 @@ from recorder import auth
 from recorder.auth import require_moderator
 from recorder.console import data
 from recorder.demo.shop import EXAMPLE_STUDY
+from recorder.findings import store as findings_store
 from recorder.storage import store
 from recorder.web import HTML_ERRORS_KEY, LIVE_KEY, SETTINGS_KEY, ApiError, in_thread, json_response
 from recorder.wire import links
@@ -58,6 +59,9 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 STATIC_FILES = {
     "console.css": "text/css",
+    "console_findings.css": "text/css",
+    "console_findings.js": "text/javascript",
+    "console_live_notes.js": "text/javascript",
     **{
         f"{name}.js": "text/javascript"
         for name in ("console", "console_ui", "console_live", "console_rules", "console_outbox",
@@ -399,10 +403,11 @@ async def session_page(request: web.Request) -> web.StreamResponse:
 
 
 def _state(conn: Any, session_id: int) -> dict[str, Any]:
+    notes = findings_store.session_note_events(conn, session_id)  # observers' notes
     return {
         "status": data.session_status(conn, session_id),
         "server_now": data.server_now_ms(),
-        "events": data.session_history(conn, session_id),
+        "events": sorted([*data.session_history(conn, session_id), *notes], key=lambda e: e["ts"]),
         "offsets": data.load_offsets(conn, session_id),
     }
 

@@ -110,7 +110,32 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.table("sessions").create_index(["study_id", "number"], unique=True)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    # Findings: usability problems with their evidence; observers' notes (recorder.findings.store).
+    db.table("findings").create(
+        {"id": int, "study_id": str, "title": str, "severity": int, "description": str,
+         "recommendation": str, "tags": str, "tasks": str, "participants": str, "version": int,
+         "created_at": float, "updated_at": float},
+        pk="id", foreign_keys=[("study_id", "studies", "id")],
+        not_null={"study_id", "title", "severity", "version"},
+    )  # fmt: skip
+    db.table("findings").create_index(["study_id"])
+    db.table("finding_evidence").create(
+        {"id": int, "finding_id": int, "session_id": int, "t_s": float, "text": str},
+        pk="id", foreign_keys=[("finding_id", "findings", "id"), ("session_id", "sessions", "id")],
+        not_null={"finding_id", "session_id", "t_s"},
+    )  # fmt: skip
+    db.table("finding_evidence").create_index(["finding_id"])
+    db.table("observer_notes").create(
+        {"id": int, "session_id": int, "t_ms": float, "t_s": float, "author": str, "text": str,
+         "created_at": float},
+        pk="id", foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "t_ms", "text"},
+    )  # fmt: skip
+    db.table("observer_notes").create_index(["session_id"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

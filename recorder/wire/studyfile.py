@@ -155,6 +155,29 @@ def design_of(doc: dict[str, Any]) -> str:
     return str(design)
 
 
+FINDINGS_KEYS = ("success_benchmark",)
+
+
+def findings_options(doc: Any) -> dict[str, Any]:
+    """The ``[findings]`` table: ``success_benchmark`` (a rate strictly between 0 and 1)."""
+    if not isinstance(doc, dict):
+        raise StudyError("findings: must be a table")
+    unknown = set(doc) - set(FINDINGS_KEYS)
+    if unknown:
+        raise StudyError(
+            f"findings.{sorted(unknown)[0]}: unknown key (keys: {', '.join(FINDINGS_KEYS)})"
+        )
+    out: dict[str, Any] = {}
+    if "success_benchmark" in doc:
+        value = doc["success_benchmark"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+            raise StudyError(
+                "findings.success_benchmark: must be a rate between 0 and 1, e.g. 0.78"
+            )
+        out["success_benchmark"] = float(value)
+    return out
+
+
 def _unique(items: list[Any], what: str) -> None:
     seen: set[str] = set()
     for item in items:
@@ -192,6 +215,7 @@ def parse_study(doc: dict[str, Any]) -> Study:
     name = doc.get("name", doc.get("id"))
     if not isinstance(name, str):
         raise StudyError("name: must be a string")
+    findings_options(doc.get("findings", {}))  # checked here, read by the analyzer from the file
     capture = doc.get("capture_input_values", False)
     if not isinstance(capture, bool):
         raise StudyError("capture_input_values: must be true or false")

@@ -339,6 +339,7 @@ function timelineEntries () {
   const out = []
   const texts = markerTexts()
   for (const e of ordered) {
+    if (e.source === 'observer' && e.type === 'note') out.push([e, 'observer', `Observer note${e.author ? ` · ${e.author}` : ''}`, e.label, false])
     if (e.source !== 'moderator') continue
     const pending = pendingKeys.has(keyOf(e))
     if (e.type === 'task_start') out.push([e, 'task_start', `▶ Started ${e.task}`, null, pending])
@@ -648,4 +649,4 @@ refresh()
 renderFeed(null)
 setInterval(() => { tick(); renderStrip() }, 250)
 connect()
-window.uxlabConsole = { state: () => st, unsent } // for tests and curious moderators
+window.uxlabConsole = { state: () => st, events: () => ordered, unsent } // for tests, curious moderators and console_live_notes.js

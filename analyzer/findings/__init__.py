@@ -1,0 +1,1 @@
+"""Findings as tables (frequency, discovery), suggestions the data show, the `uxlab findings` command."""
