@@ -224,9 +224,8 @@ def test_simulate_errors_say_what_to_do(
 
 def test_simulate_groups_repeated_markers_into_findings(server: Server) -> None:
     """The demo shows findings, suggestions and a discovery estimate out of the box."""
-    from recorder.simulate import finding_docs
-
     from analyzer.metrics.analyze import analyze
+    from recorder.simulate import finding_docs
 
     study = server.load_study(STUDY_DOC)
     out = subprocess.run(
