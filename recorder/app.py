@@ -23,8 +23,16 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from recorder import __version__, schema, store
+from recorder.http_guards import (
+    AccessLogger,
+    header_bytes_middleware,
+    redact,
+    redact_logs,
+    trusted_proxy_middleware,
+)
 from recorder.live import Live
 from recorder.settings import Settings
 from recorder.studyfile import Study
@@ -56,6 +64,8 @@ def error_response(
     status: int, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
     """The one JSON shape of every error uxlab answers."""
+    if not message.isascii():  # text echoed from a request may hold undecodable bytes
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     return json_response({"error": message, "status": status}, status, headers)
 
 
@@ -72,6 +82,7 @@ class Sessions:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.cache: dict[tuple[str, bool], CachedSession] = {}
+        self.tokens: dict[tuple[str, int], str] = {}
         self.origins: frozenset[str] = frozenset()
         self.origins_at = 0.0
 
@@ -100,6 +111,23 @@ class Sessions:
         if entry.info.status != "open":
             raise ApiError(403, "session: this session is closed")
         return entry
+
+    def token_of(self, study: str, number: int) -> str:
+        """The token of session ``number`` of ``study`` (404 when there is none).
+
+        A session's token never changes, so the answer is cached for good.
+        """
+        key = (study, number)
+        token = self.tokens.get(key)
+        if token is None:
+            info = store.session_by_number(self.conn, study, number)
+            if info is None:
+                raise ApiError(404, f"no session {number} in study {study!r}")
+            token = info.token
+            if len(self.tokens) > 50_000:
+                self.tokens.clear()
+            self.tokens[key] = token
+        return token
 
     def forget(self, token: str) -> None:
         """Drop a token from the cache (after the session changed)."""
@@ -139,6 +167,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = error_response(exc.status, exc.message, exc.headers)
     except schema.BadInput as exc:
         response = error_response(400, str(exc))
+    except (web.RequestPayloadError, HttpProcessingError) as exc:  # a body aiohttp cannot read
+        reason = " ".join(str(exc).split()).removeprefix("400, message: ")
+        response = error_response(400, f"body: {reason}")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -151,7 +182,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, redact(request.path))
         response = error_response(500, "internal error; see the server log")
     if request.path == "/api/v1/collect":
         _cors(request, response)
@@ -260,11 +291,24 @@ def require_moderator(request: web.Request) -> None:
     raise ApiError(401, "Authorization: moderator token required", {"WWW-Authenticate": "Bearer"})
 
 
+def _addressed_session(request: web.Request) -> str:
+    """The token of the session a moderator route names.
+
+    ``/api/v1/studies/{study}/sessions/{n}/...`` names it by study and number;
+    the deprecated ``/api/v1/sessions/{token}/...`` (kept for one release) by its
+    token, which puts the participant's write token in every proxy's log.
+    """
+    number = request.match_info.get("number")
+    if number is None:
+        return request.match_info["session"]
+    return request.app[SESSIONS_KEY].token_of(request.match_info["study"], int(number))
+
+
 async def moderator_events(request: web.Request) -> web.Response:
-    """``POST /api/v1/sessions/{session}/events``: the console's coded events."""
+    """``POST /api/v1/studies/{study}/sessions/{n}/events``: the console's coded events."""
     received = time.time() * 1000.0
     require_moderator(request)
-    token = request.match_info["session"]
+    token = _addressed_session(request)
     sessions = request.app[SESSIONS_KEY]
     entry = sessions.get(token, moderator=True)
     doc = await _read_batch(request)
@@ -322,9 +366,9 @@ def _session_json(info: store.SessionInfo) -> dict[str, Any]:
 
 
 async def close_session(request: web.Request) -> web.Response:
-    """``POST /api/v1/sessions/{session}/close``: the token writes nothing more."""
+    """``POST /api/v1/studies/{study}/sessions/{n}/close``: the token writes nothing more."""
     require_moderator(request)
-    token = request.match_info["session"]
+    token = _addressed_session(request)
     try:
         info = await _in_thread(request, lambda c: store.close_session(c, token))
     except ApiError as exc:
@@ -396,12 +440,19 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """Build the collector application for ``settings``."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body)
+    middlewares = [error_middleware, header_bytes_middleware]
+    if settings.trusted_proxy:
+        middlewares.append(trusted_proxy_middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body)
     app[SETTINGS_KEY] = settings
     app[SNIPPET_KEY] = (STATIC / "uxlab.js").read_bytes()
     app.cleanup_ctx.append(_resources)
     app.router.add_post("/api/v1/collect", collect)
     app.router.add_route("OPTIONS", "/api/v1/collect", preflight)
+    session = r"/api/v1/studies/{study}/sessions/{number:\d{1,12}}"
+    app.router.add_post(session + "/events", moderator_events)
+    app.router.add_post(session + "/close", close_session)
+    # Deprecated (removed in the next release): the session's token in the path.
     app.router.add_post("/api/v1/sessions/{session}/events", moderator_events)
     app.router.add_post("/api/v1/sessions/{session}/close", close_session)
     app.router.add_post("/api/v1/studies/{study}/sessions", create_session)
@@ -427,6 +478,7 @@ def run(settings: Settings) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    redact_logs()  # no token reaches a log line
     # The request path makes many short-lived dicts and tuples: collect the young
     # generation less often, and keep start-up objects out of full collections.
     gc.freeze()
@@ -438,7 +490,8 @@ def run(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings, token: str) -> int:
-    runner = web.AppRunner(create_app(settings), access_log=log if settings.access_log else None)
+    runner = web.AppRunner(create_app(settings), access_log=log if settings.access_log else None,
+                           access_log_class=AccessLogger)  # fmt: skip
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     try:

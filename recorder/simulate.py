@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from recorder.studyfile import Study, Task, parse_study
 
@@ -331,9 +332,11 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
                 return dict(body)
         raise SimulationError(f"{path}: collector stayed busy")
 
+    study_api = f"/api/v1/studies/{quote(study_id, safe='')}"
+
     async def one(http: aiohttp.ClientSession, s: SimSession) -> int:
         async with limit:
-            created = await post(http, f"/api/v1/studies/{study_id}/sessions",
+            created = await post(http, f"{study_api}/sessions",
                                  {"participant": s.participant, "variant": s.variant}, True)  # fmt: skip
             accepted = 0
             for load, events in s.loads:
@@ -351,7 +354,7 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
             for chunk in _batches(s.moderator, 20):
                 doc = {"v": 1, "page": console, "sent": time.time() * 1000.0, "events": chunk}
                 accepted += (
-                    await post(http, f"/api/v1/sessions/{created['token']}/events", doc, True)
+                    await post(http, f"{study_api}/sessions/{created['session']}/events", doc, True)
                 )["accepted"]
             return accepted
 

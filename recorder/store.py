@@ -362,6 +362,18 @@ def find_session(conn: sqlite3.Connection, token: str) -> SessionInfo | None:
     return _session(row) if row else None
 
 
+def session_by_number(conn: sqlite3.Connection, study_id: str, number: int) -> SessionInfo | None:
+    """The session that ``/api/v1/studies/{study}/sessions/{number}`` names, or None.
+
+    For now ``number`` is the session's id (what the console shows); it becomes
+    the session's number within its study once sessions carry one.
+    """
+    row = conn.execute(
+        SESSION_SQL + " WHERE x.study_id = ? AND x.id = ?", (study_id, number)
+    ).fetchone()
+    return _session(row) if row else None
+
+
 def study_sessions(conn: sqlite3.Connection, study_id: str) -> list[SessionInfo]:
     """All sessions of a study, oldest first."""
     rows = conn.execute(SESSION_SQL + " WHERE x.study_id = ? ORDER BY x.id", (study_id,))
