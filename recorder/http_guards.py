@@ -31,6 +31,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 REDACTED = "[redacted]"
+FORWARDED_FOR = "uxlab.forwarded_for"
 _SECRET_PARAM = re.compile(r"([?&;](?:token|uxlab)=)[^&;#\s\"']*", re.IGNORECASE)
 _SECRET_PATH = re.compile(r"(/api/v1/sessions/|/observe/[^/?#\s\"']+/)[^/?#\s\"']+")
 
@@ -56,10 +57,16 @@ def _not_utf8(raw: bytes) -> bool:
 
 @web.middleware
 async def header_bytes_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """400 for a header value that is not UTF-8 (instead of a 500 where it is used)."""
+    """400 for a header value that is not UTF-8 (instead of a 500 where it is used), 415 for a
+    body in a content coding aiohttp does not decode."""
     for name, value in request.raw_headers:
         if _not_utf8(value):
             raise web.HTTPBadRequest(reason=f"{name.decode('latin-1')}: not valid UTF-8")
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        # aiohttp passes a coding it does not know through undecoded: refuse it (RFC 9110 15.5.16)
+        reason = f"Content-Encoding: {encoding[:40]} is not supported (gzip, deflate)"
+        raise web.HTTPUnsupportedMediaType(reason=reason)
     return await handler(request)
 
 
@@ -73,6 +80,7 @@ async def trusted_proxy_middleware(request: web.Request, handler: Handler) -> we
     forwarded_for = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
     if forwarded_for:
         changes["remote"] = forwarded_for
+        request[FORWARDED_FOR] = forwarded_for  # the access log sees this (original) request
     if changes:
         request = request.clone(**changes)  # type: ignore[arg-type]
     return await handler(request)
@@ -83,7 +91,7 @@ class AccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         line = (
-            f'{request.remote} "{request.method} {request.path_qs} '
+            f'{request.get(FORWARDED_FOR) or request.remote} "{request.method} {request.path_qs} '
             f'HTTP/{request.version.major}.{request.version.minor}" '
             f"{response.status} {response.body_length} {time:.6f} "
             f'"{request.headers.get("Referer", "-")}" "{request.headers.get("User-Agent", "-")}"'
@@ -98,7 +106,7 @@ class RedactingFilter(logging.Filter):
         record.msg, record.args = redact(record.getMessage()), None
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, HttpProcessingError | web.RequestPayloadError):  # aiohttp refused it
-            reason = " ".join(str(error.message).split())
+            reason = " ".join(str(error).split()).removeprefix("400, message: ")
             record.msg = redact(f"{record.msg}: bad request: {reason}")
             record.exc_info, record.levelno, record.levelname = None, logging.INFO, "INFO"
         if record.exc_info:
