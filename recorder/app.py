@@ -27,8 +27,10 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from recorder import __version__, schema, store
 from recorder.http_guards import (
+    RUNNER_OPTIONS,
     AccessLogger,
     header_bytes_middleware,
+    read_body,
     redact,
     redact_logs,
     trusted_proxy_middleware,
@@ -210,7 +212,7 @@ def _own_origin(request: web.Request) -> str:
 async def _read_batch(request: web.Request) -> dict[str, Any]:
     # Any Content-Type is read as JSON: the snippet sends text/plain (no CORS
     # preflight), the console application/json, curl form-encoded by default.
-    body = await request.read()
+    body = await read_body(request, request.app[SETTINGS_KEY].max_body)
     if not body:
         raise schema.BadInput("body: empty")
     return schema.parse_body(body)
@@ -344,7 +346,7 @@ async def _in_thread(request: web.Request, fn: Callable[[sqlite3.Connection], An
 async def create_session(request: web.Request) -> web.Response:
     """``POST /api/v1/studies/{study}/sessions`` {participant, variant}: open a session."""
     require_moderator(request)
-    body = schema.parse_body(await request.read())
+    body = schema.parse_body(await read_body(request, request.app[SETTINGS_KEY].max_body))
     participant, variant = body.get("participant"), body.get("variant")
     if not isinstance(participant, str) or not participant:
         raise schema.BadInput("participant: required, e.g. P07")
@@ -491,7 +493,7 @@ def run(settings: Settings) -> int:
 
 async def _serve(settings: Settings, token: str) -> int:
     runner = web.AppRunner(create_app(settings), access_log=log if settings.access_log else None,
-                           access_log_class=AccessLogger)  # fmt: skip
+                           access_log_class=AccessLogger, **RUNNER_OPTIONS)  # fmt: skip
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     try:

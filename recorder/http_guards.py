@@ -1,6 +1,8 @@
 """What stands between the network and the handlers: bad header bytes, a trusted proxy,
 and logs that never carry a token.
 
+- :func:`read_body` decodes a ``gzip`` or ``deflate`` body (aiohttp's own decoding is
+  off, :data:`RUNNER_OPTIONS`, so that every bad body gets the JSON error shape).
 - :func:`header_bytes_middleware` refuses a request whose header values are not
   UTF-8 (aiohttp decodes them with ``surrogateescape``; such a string cannot be
   hashed, compared as bytes, echoed or serialised, so every later step would
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zlib
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -30,6 +33,12 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# aiohttp decodes gzip/deflate bodies while it parses, and a body that does not decode is
+# then answered by its parser (text/plain) or by the handler, depending on timing. The
+# application reads the raw body and decodes it itself (:func:`read_body`): pass these
+# options to every runner of the application.
+RUNNER_OPTIONS = {"auto_decompress": False}
+CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 REDACTED = "[redacted]"
 FORWARDED_FOR = "uxlab.forwarded_for"
 _SECRET_PARAM = re.compile(r"([?&;](?:token|uxlab)=)[^&;#\s\"']*", re.IGNORECASE)
@@ -63,11 +72,29 @@ async def header_bytes_middleware(request: web.Request, handler: Handler) -> web
         if _not_utf8(value):
             raise web.HTTPBadRequest(reason=f"{name.decode('latin-1')}: not valid UTF-8")
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
-    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-        # aiohttp passes a coding it does not know through undecoded: refuse it (RFC 9110 15.5.16)
+    if encoding not in ("", "identity", *CODINGS):  # RFC 9110 15.5.16: refuse, do not guess
         reason = f"Content-Encoding: {encoding[:40]} is not supported (gzip, deflate)"
         raise web.HTTPUnsupportedMediaType(reason=reason)
     return await handler(request)
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The request's body, decoded from its ``Content-Encoding``; 400 when it does not
+    decode or stops short, 413 when it decodes to more than ``limit`` bytes."""
+    body = await request.read()
+    wbits = CODINGS.get(request.headers.get("Content-Encoding", "").strip().lower())
+    if wbits is None or not body:
+        return body
+    decoder = zlib.decompressobj(wbits)
+    try:
+        decoded = decoder.decompress(body, limit + 1)
+    except zlib.error:
+        raise web.HTTPBadRequest(reason="body: does not decode as its Content-Encoding") from None
+    if len(decoded) > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(decoded))
+    if not decoder.eof:
+        raise web.HTTPBadRequest(reason="body: the compressed stream stops short")
+    return decoded
 
 
 @web.middleware

@@ -71,9 +71,10 @@ def fresh_db(db_path: Path) -> Iterator[sqlite3.Connection]:
 async def client(fresh_db: sqlite3.Connection, db_path: Path, aiohttp_client: Any) -> Any:
     """An aiohttp test client on the collector over a real socket and a real SQLite file."""
     from recorder.app import create_app
+    from recorder.http_guards import RUNNER_OPTIONS
 
     settings = Settings(db=str(db_path), admin_token="test-admin-token", max_body=64 * 1024)
-    return await aiohttp_client(create_app(settings))
+    return await aiohttp_client(create_app(settings), server_kwargs=RUNNER_OPTIONS)
 
 
 def uxlab_cmd(*args: str) -> list[str]:

@@ -116,9 +116,13 @@ def csrf_of(port: int, cookie: str) -> str:
 # -- 5: bad input gets a JSON 4xx, never a 500 -----------------------------------------------
 
 
+def _scroll(token: str) -> bytes:
+    return batch(token, [{"seq": 0, "t": now_ms(), "type": "scroll", "depth": 5}])
+
+
 def _bad_requests(srv: Server, token: str, cookie: str, csrf: str) -> dict[str, Response]:
     port = srv.port
-    scroll = batch(token, [{"seq": 0, "t": now_ms(), "type": "scroll", "depth": 5}])
+    scroll = _scroll(token)
     deep = batch(token, [{"seq": 0, "t": now_ms(), "type": "custom", "name": "x",
                           "data": json.loads("[" * 300 + "1" + "]" * 300)}])  # fmt: skip
     zipped = gzip.compress(scroll * 50)
@@ -151,6 +155,15 @@ def _bad_requests(srv: Server, token: str, cookie: str, csrf: str) -> dict[str, 
                                                     (b"Content-Encoding: deflate",)),
         "unknown Content-Encoding": request(port, "POST", "/api/v1/collect", scroll,
                                             (b"Content-Encoding: x-unknown",)),
+        "Content-Encoding br": request(port, "POST", "/api/v1/collect", b"\x0b\x02\x80{}\x03",
+                                       (b"Content-Encoding: br",)),
+        "Content-Encoding zstd": request(port, "POST", "/api/v1/collect", b"(\xb5/\xfd\x00",
+                                         (b"Content-Encoding: zstd",)),
+        "gzip bomb": request(port, "POST", "/api/v1/collect", gzip.compress(b" " * 10_000_000),
+                             (b"Content-Encoding: gzip",)),
+        "gzip form on /login": request(port, "POST", "/login", gzip.compress(b"token=x"),
+                                       (b"Content-Encoding: gzip",
+                                        b"Content-Type: application/x-www-form-urlencoded")),
     }  # fmt: skip
 
 
@@ -168,6 +181,10 @@ def test_bad_bytes_and_bodies_get_a_json_4xx_and_change_nothing(served: Server) 
         assert body["status"] == response.status and body["error"], case
     assert "nested too deeply" in answers["custom.data nested 300 levels"].json()["error"]
     assert answers["Origin not UTF-8"].json()["error"] == "Origin: not valid UTF-8"
+    assert answers["gzip bomb"].status == 413 and answers["Content-Encoding br"].status == 415
+    zipped = request(served.port, "POST", "/api/v1/collect", gzip.compress(_scroll(token)),
+                     (b"Content-Encoding: gzip",))  # fmt: skip
+    assert (zipped.status, zipped.json()) == (200, {"accepted": 1, "duplicates": 0})
     assert "Traceback" not in served.log.read_text()
 
 
