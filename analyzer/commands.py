@@ -21,9 +21,11 @@ from typing import Any
 
 import orjson
 
+from analyzer.cells import csv_cell
 from analyzer.metrics.analyze import StudyResults, analyze
 from analyzer.numbers import plural
 from recorder.errors import UxlabError
+from recorder.terminal import terminal_text
 
 TERMINAL_ROWS = 200
 SHOWN = {
@@ -59,23 +61,19 @@ def analyze_command(args: argparse.Namespace) -> int:
         Path(output).write_text(text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     else:
+        if fmt == "csv" and sys.stdout.isatty():  # a terminal reads it: show controls, obey none
+            text = "\r\n".join(terminal_text(line) for line in text.split("\r\n"))
         sys.stdout.write(text)
     return 0
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return orjson.dumps(value).decode()
-    return "" if value is None else value
-
-
 def csv_text(rows: list[dict[str, Any]]) -> str:
-    """Rows as CSV with a header (lists as JSON text, ``None`` as an empty cell)."""
+    """Rows as CSV with a header (lists as JSON text, ``None`` as an empty cell, no formulas)."""
     buffer = io.StringIO()
     if rows:
         writer = csv.writer(buffer)
         writer.writerow(rows[0])
-        writer.writerows([_cell(v) for v in row.values()] for row in rows)
+        writer.writerows([csv_cell(v) for v in row.values()] for row in rows)
     return buffer.getvalue()
 
 
@@ -86,7 +84,7 @@ def _show(value: Any, column: str) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-    text = str(value)
+    text = terminal_text(str(value))
     if column == "path" and len(text) > PATH_WIDTH:
         return "..." + text[-(PATH_WIDTH - 3) :]
     return text
@@ -111,7 +109,7 @@ def terminal_table(
     cells = [[_show(row.get(c), c) for c in columns] for row in shown]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     numeric = [all(_numeric(row.get(c)) for row in shown) for c in columns]
-    lines = [title, _line(columns, widths, [False] * len(columns))]
+    lines = [terminal_text(title), _line(columns, widths, [False] * len(columns))]
     lines.append("  ".join("-" * w for w in widths))
     lines += [_line(r, widths, numeric) for r in cells]
     if len(shown) < total:

@@ -3,7 +3,8 @@
 The tables come in as ``{name: rows}`` (rows are dicts whose keys are the
 documented column names); the raw events are read from SQLite with names
 resolved (URLs, selectors, labels, tasks, outcomes) and both the client's
-time and the corrected time. Numbers stay numbers in XLSX and JSON.
+time and the corrected time. Numbers stay numbers in XLSX and JSON; text never becomes a formula
+(:mod:`analyzer.cells`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from analyzer.cells import csv_cell, xlsx_cell
 from analyzer.metrics.analyze import analyze
 from recorder.errors import UxlabError
 from recorder.storage import store
@@ -99,24 +101,6 @@ def _kind_name(code: int, kind: int | None) -> str | None:
     return str(kind)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutral(text: str) -> str:
-    """Text a spreadsheet shows as text: one starting like a formula gets a leading ``'``
-    (OWASP's advice against CSV injection; notes and labels are typed by people)."""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def _cell(value: Any) -> Any:
-    """A value as a spreadsheet or CSV cell: nested data as JSON text, text never a formula."""
-    if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
-    if isinstance(value, str):
-        return neutral(value)
-    return value
-
-
 def export(tables: dict[str, list[dict[str, Any]]], events: Iterator[dict[str, Any]], fmt: str,
            path: str | Path) -> list[Path]:  # fmt: skip
     """Write every table and the raw events; return the files written.
@@ -170,7 +154,7 @@ def _csv(
             out = csv.writer(handle)
             out.writerow(cols)
             for row in rows:
-                out.writerow(["" if row.get(c) is None else _cell(row.get(c)) for c in cols])
+                out.writerow([csv_cell(row.get(c)) for c in cols])
         written.append(target)
     return written
 
@@ -193,14 +177,14 @@ def _xlsx(
             sheet.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(col) + 4))
         header = []
         for col in cols:
-            cell = WriteOnlyCell(sheet, value=col)
+            cell = WriteOnlyCell(sheet, value=xlsx_cell(col))
             cell.font, cell.fill = bold, fill
             header.append(cell)
         sheet.append(header)
         for n, row in enumerate(rows):
             if n >= XLSX_MAX_ROWS:
                 break  # a worksheet holds no more; the NDJSON export has every event
-            sheet.append([_cell(row.get(c)) for c in cols])
+            sheet.append([xlsx_cell(row.get(c)) for c in cols])
         if cols:
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(cols))}1"
     book.save(path)

@@ -40,7 +40,9 @@ import hashlib
 import hmac
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
@@ -193,10 +195,22 @@ def observer_ok(request: web.Request, study_id: str, given: str) -> bool:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site, never another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go after signing in: a path on this site, never another site.
+
+    Browsers drop tabs and newlines from a URL and read ``\\`` as ``/``, so
+    ``/\t/evil.example`` or ``/\\evil.example`` would leave the site: any control
+    character, whitespace or backslash refuses the target, and it must start
+    with exactly one ``/``. Non-ASCII characters are percent-encoded, so the
+    ``Location`` header is plain ASCII.
+    """
+    if not target or target[0] != "/" or target[1:2] == "/" or "\\" in target:
         return "/"
-    return target
+    if any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return quote(target, safe="/?#&=%+:@!$'()*,;~[]-._")
 
 
 # -- the moderator API ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.errors import UxlabError
 from recorder.settings import SETTINGS, Settings
 from recorder.storage import store
+from recorder.terminal import terminal_text
 from recorder.wire import links
 from recorder.wire.schema import participant_link
 from recorder.wire.studyfile import read_study
@@ -44,7 +45,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from recorder.server import run
 
     settings = Settings.from_env(db=args.db, host=args.host, port=args.port,
-                                 access_log=True if args.access_log else None)  # fmt: skip
+                                 access_log=True if args.access_log else None,
+                                 trusted_proxy=True if args.trusted_proxy else None)  # fmt: skip
     return run(settings)
 
 
@@ -67,7 +69,8 @@ def cmd_study_list(args: argparse.Namespace) -> int:
     print(f"{'study':<24} {'variants':>8} {'tasks':>6} {'sessions':>9}  name")
     for row in rows:
         print(
-            f"{row['id']:<24} {row['variants']:>8} {row['tasks']:>6} {row['sessions']:>9}  {row['name']}"
+            f"{terminal_text(row['id']):<24} {row['variants']:>8} {row['tasks']:>6} {row['sessions']:>9}"
+            f"  {terminal_text(row['name'])}"
         )
     return 0
 
@@ -103,7 +106,9 @@ def cmd_session_new(args: argparse.Namespace) -> int:
 
 def cmd_session_close(args: argparse.Namespace) -> int:
     info = store.close_session(_open(args), args.token)
-    print(f"session {info.number} of {info.study_id} ({info.participant}, {info.variant}) closed")
+    print(
+        f"session {info.number} of {info.study_id} ({terminal_text(info.participant)}, {info.variant}) closed"
+    )
     return 0
 
 
@@ -112,7 +117,8 @@ def cmd_session_list(args: argparse.Namespace) -> int:
     store.load_study(conn, args.study)
     sessions = store.study_sessions(conn, args.study)
     for s in sessions:
-        print(f"{s.number:>5}  {s.participant:<8} {s.variant:<10} {s.status:<7} {s.token}")
+        who, variant = terminal_text(s.participant), terminal_text(s.variant)
+        print(f"{s.number:>5}  {who:<8} {variant:<10} {s.status:<7} {s.token}")
     if not sessions:
         print(f"no sessions yet: uxlab session new {args.study} --participant P01 --variant ...")
     return 0
@@ -194,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help=helps["host"] + " (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help=helps["port"] + " (default 8642)")
     p.add_argument("--access-log", action="store_true", help=helps["access_log"])
+    p.add_argument("--trusted-proxy", action="store_true", help=helps["trusted_proxy"])
     p.set_defaults(func=cmd_serve)
 
     study = sub.add_parser("study", help="load, update and list studies").add_subparsers(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from recorder import __version__
 from recorder.collector import api
@@ -23,6 +24,14 @@ from recorder.console import pages, report
 from recorder.demo import shop
 from recorder.errors import UxlabError
 from recorder.findings import api as findings_api
+from recorder.http_guards import (
+    RUNNER_OPTIONS,
+    AccessLogger,
+    header_bytes_middleware,
+    redact,
+    redact_logs,
+    trusted_proxy_middleware,
+)
 from recorder.settings import Settings
 from recorder.storage import store
 from recorder.storage.live import Live
@@ -54,6 +63,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = error_response(exc.status, exc.message, exc.headers)
     except schema.BadInput as exc:
         response = error_response(400, str(exc))
+    except (web.RequestPayloadError, HttpProcessingError) as exc:  # a body aiohttp cannot read
+        reason = " ".join(str(exc).split()).removeprefix("400, message: ")
+        response = error_response(400, f"body: {reason}")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -77,7 +89,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             log.exception("unexpected error on %s %s", request.method, request.path)
             response = error_response(500, "internal error; see the server log")
     except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, redact(request.path))
         response = error_response(500, "internal error; see the server log")
     if response.status >= 400 and response.content_type == "application/json":
         response = _as_page(request, response)
@@ -136,7 +148,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """Build the collector application for ``settings``."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body)
+    middlewares = [error_middleware, header_bytes_middleware]
+    if settings.trusted_proxy:
+        middlewares.append(trusted_proxy_middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body)
     app[SETTINGS_KEY] = settings
     app.cleanup_ctx.append(_resources)
     app.router.add_get("/healthz", healthz)
@@ -160,6 +175,7 @@ def run(settings: Settings) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    redact_logs()  # no token reaches a log line
     # The request path makes many short-lived dicts and tuples: collect the young
     # generation less often, and keep start-up objects out of full collections.
     gc.freeze()
@@ -206,7 +222,8 @@ def _link_warnings(db: str, base: str) -> list[str]:
 
 
 async def _serve(settings: Settings, token: str) -> int:
-    runner = web.AppRunner(create_app(settings), access_log=log if settings.access_log else None)
+    runner = web.AppRunner(create_app(settings), access_log=log if settings.access_log else None,
+                           access_log_class=AccessLogger, **RUNNER_OPTIONS)  # fmt: skip
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     try:

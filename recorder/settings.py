@@ -25,6 +25,7 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "for fault tests: cap the writer's database at this many pages "
         "(SQLite's PRAGMA max_page_count), a full disk on demand; 0 = no cap",
     ),
+    ("trusted_proxy", False, "behind a TLS proxy: trust its X-Forwarded-Proto and X-Forwarded-For"),
 ]
 
 
@@ -42,6 +43,7 @@ class Settings:
     access_log: bool = False
     writer_process: bool = True
     max_page_count: int = 0
+    trusted_proxy: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -27,6 +27,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from recorder.errors import UxlabError
 from recorder.storage import store
@@ -372,8 +373,10 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
                 return dict(body)
         raise SimulationError(f"{path}: collector stayed busy")
 
+    study_api = f"/api/v1/studies/{quote(study_id, safe='')}"
+
     async def open_session(http: aiohttp.ClientSession, s: SimSession) -> dict[str, Any]:
-        created = await post(http, f"/api/v1/studies/{study_id}/sessions",
+        created = await post(http, f"{study_api}/sessions",
                              {"participant": s.participant, "variant": s.variant}, True)  # fmt: skip
         opened.add(created["token"])
         return created
@@ -402,9 +405,9 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
             for chunk in _batches(s.moderator, 20):
                 doc = {"v": 1, "page": console, "sent": time.time() * 1000.0, "events": chunk}
                 accepted += (
-                    await post(http, f"/api/v1/sessions/{created['token']}/events", doc, True)
+                    await post(http, f"{study_api}/sessions/{created['session']}/events", doc, True)
                 )["accepted"]
-            await post(http, f"/api/v1/sessions/{created['token']}/close", {}, True)
+            await post(http, f"{study_api}/sessions/{created['session']}/close", {}, True)
             opened.discard(created["token"])
             return accepted
 

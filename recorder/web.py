@@ -43,6 +43,8 @@ def error_response(
     status: int, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
     """The one JSON shape of every error uxlab answers."""
+    if not message.isascii():  # text echoed from a request may hold undecodable bytes
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     return json_response({"error": message, "status": status}, status, headers)
 
 
@@ -59,6 +61,7 @@ class Sessions:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.cache: dict[tuple[str, bool], CachedSession] = {}
+        self.tokens: dict[tuple[str, int], str] = {}
         self.origins: frozenset[str] = frozenset()
         self.origins_at = 0.0
 
@@ -87,6 +90,23 @@ class Sessions:
         if entry.info.status != "open":
             raise ApiError(403, "session: this session is closed")
         return entry
+
+    def token_of(self, study: str, number: int) -> str:
+        """The token of session ``number`` of ``study`` (404 when there is none).
+
+        A session's token never changes, so the answer is cached for good.
+        """
+        key = (study, number)
+        token = self.tokens.get(key)
+        if token is None:
+            try:
+                token = store.session_by_number(self.conn, study, number).token
+            except store.StoreError as exc:
+                raise ApiError(404, str(exc)) from None
+            if len(self.tokens) > 50_000:
+                self.tokens.clear()
+            self.tokens[key] = token
+        return token
 
     def forget(self, token: str) -> None:
         """Drop a token from the cache (after the session changed)."""

@@ -70,10 +70,11 @@ def fresh_db(db_path: Path) -> Iterator[sqlite3.Connection]:
 @pytest.fixture
 async def client(fresh_db: sqlite3.Connection, db_path: Path, aiohttp_client: Any) -> Any:
     """An aiohttp test client on the collector over a real socket and a real SQLite file."""
+    from recorder.http_guards import RUNNER_OPTIONS
     from recorder.server import create_app
 
     settings = Settings(db=str(db_path), admin_token="test-admin-token", max_body=64 * 1024)
-    return await aiohttp_client(create_app(settings))
+    return await aiohttp_client(create_app(settings), server_kwargs=RUNNER_OPTIONS)
 
 
 def uxlab_cmd(*args: str) -> list[str]:

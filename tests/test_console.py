@@ -497,7 +497,9 @@ async def test_session_page_carries_what_the_console_needs(client: Any, session:
     assert match
     config = orjson.loads(match.group(1))
     assert config["role"] == "moderator"
-    assert config["urls"]["events"] == f"/api/v1/sessions/{session.token}/events"
+    # By study and number: the participant's write token stays out of URLs (and proxy logs).
+    assert config["urls"]["events"] == f"/api/v1/studies/{STUDY}/sessions/{session.id}/events"
+    assert config["urls"]["close"] == f"/api/v1/studies/{STUDY}/sessions/{session.id}/close"
     assert [t["id"] for t in config["study"]["tasks"]] == ["buy-shoes", "find-help", "subscribe"]
     assert config["study"]["tasks"][0]["success"] == {"url": "/cart"}
     assert config["session"]["variant_url"] == "http://proto.test/A/"

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -304,4 +305,25 @@ def test_sus_from_the_keyboard_survives_a_reload_and_enter_saves(server: Any, br
     mod.reload()  # saved answers are not offered again as work in progress
     mod.wait_for_selector("#conn:has-text('Live')")
     assert mod.locator(".task-card:has-text('SUS · end of session')").count() == 0
+
+
+def test_the_study_page_closes_a_session_by_its_number(server: Any, browser: Any) -> None:
+    """The Close button posts to /api/v1/studies/{study}/sessions/{n}/close: no token in the URL."""
+    server.load_study()
+    token = server.new_session(STUDY, "P01", "A")
+    mod = sign_in(browser, server, f"/studies/{STUDY}")
+    posted: list[str] = []
+    mod.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
+    row = mod.locator("#sessions-body tr:has-text('P01')")
+    row.locator("button:has-text('Close')").click()
+    row.locator("button:has-text('Confirm')").click()
+    row.locator(".pill-closed").wait_for()
+    mod.screenshot(path="/tmp/uxlab-study-page-closed.png")
+    assert [urlsplit(u).path for u in posted] == [f"/api/v1/studies/{STUDY}/sessions/1/close"]
+    assert not [u for u in posted if token in u]
+    conn = sqlite3.connect(server.db_path)
+    assert conn.execute("SELECT status FROM sessions WHERE token = ?", (token,)).fetchone() == (
+        "closed",
+    )
+    conn.close()
     assert mod.errors == []

@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from analyzer.cells import csv_cell
 from analyzer.commands import terminal_table
-from analyzer.export import neutral
 from analyzer.metrics.analyze import StudyResults, analyze
 
 FORMATS = ("table", "markdown", "csv")
@@ -58,7 +58,7 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     if rows:
         writer = csv.writer(buffer)
         writer.writerow(rows[0])
-        writer.writerows(["" if v is None else neutral(v) if isinstance(v, str) else v
+        writer.writerows([csv_cell(v)
                           for v in row.values()] for row in rows)  # fmt: skip
     return buffer.getvalue()
 

@@ -138,14 +138,10 @@ export function initForms (emit) {
   const submitted = on(document, 'submit', (e) => {
     if (!ignored(e.target)) emit('submit', { sel: selector(e.target) })
   })
+  // The validity kind only: browsers quote (part of) the typed value in validationMessage.
   const invalid = on(document, 'invalid', (e) => {
     const el = e.target
-    if (ignored(el)) return
-    const value = String(el.value || '')
-    let msg = el.validationMessage
-    // Browsers quote the typed value in some messages ("'jane' is missing an '@'").
-    if (el.closest('[data-uxlab-mask]') || (value && msg.indexOf(value) >= 0)) msg = undefined
-    emit('invalid', { sel: selector(el), kind: VALIDITY.find((k) => el.validity && el.validity[k]), msg: cut(msg, 256) })
+    if (!ignored(el)) emit('invalid', { sel: selector(el), kind: VALIDITY.find((k) => el.validity && el.validity[k]) })
   })
   return all(changed, submitted, invalid)
 }

@@ -17,9 +17,18 @@ from aiohttp import web
 
 from recorder.auth import require_moderator
 from recorder.collector import openapi
+from recorder.http_guards import read_body
 from recorder.storage import store
 from recorder.storage.writer import Busy
-from recorder.web import SESSIONS_KEY, SNIPPET_KEY, WRITER_KEY, ApiError, in_thread, json_response
+from recorder.web import (
+    SESSIONS_KEY,
+    SETTINGS_KEY,
+    SNIPPET_KEY,
+    WRITER_KEY,
+    ApiError,
+    in_thread,
+    json_response,
+)
 from recorder.wire import schema
 from recorder.wire.schema import participant_link
 from recorder.wire.studyfile import study_json
@@ -46,7 +55,7 @@ def _own_origin(request: web.Request) -> str:
 async def _read_batch(request: web.Request) -> dict[str, Any]:
     # Any Content-Type is read as JSON: the snippet sends text/plain (no CORS
     # preflight), the console application/json, curl form-encoded by default.
-    body = await request.read()
+    body = await read_body(request, request.app[SETTINGS_KEY].max_body)
     if not body:
         raise schema.BadInput("body: empty")
     return schema.parse_body(body)
@@ -99,11 +108,24 @@ async def preflight(request: web.Request) -> web.Response:
     })  # fmt: skip
 
 
+def _addressed_session(request: web.Request) -> str:
+    """The token of the session a moderator route names.
+
+    ``/api/v1/studies/{study}/sessions/{n}/...`` names it by study and number;
+    the deprecated ``/api/v1/sessions/{token}/...`` (kept for one release) by its
+    token, which puts the participant's write token in every proxy's log.
+    """
+    number = request.match_info.get("number")
+    if number is None:
+        return request.match_info["session"]
+    return request.app[SESSIONS_KEY].token_of(request.match_info["study"], int(number))
+
+
 async def moderator_events(request: web.Request) -> web.Response:
-    """``POST /api/v1/sessions/{session}/events``: the console's coded events."""
+    """``POST /api/v1/studies/{study}/sessions/{n}/events``: the console's coded events."""
     received = time.time() * 1000.0
     require_moderator(request)
-    token = request.match_info["session"]
+    token = _addressed_session(request)
     sessions = request.app[SESSIONS_KEY]
     entry = sessions.get(token, moderator=True)
     doc = await _read_batch(request)
@@ -121,7 +143,7 @@ async def moderator_events(request: web.Request) -> web.Response:
 async def create_session(request: web.Request) -> web.Response:
     """``POST /api/v1/studies/{study}/sessions`` {participant, variant}: open a session."""
     require_moderator(request)
-    body = schema.parse_body(await request.read())
+    body = schema.parse_body(await read_body(request, request.app[SETTINGS_KEY].max_body))
     participant, variant = body.get("participant"), body.get("variant")
     if not isinstance(participant, str) or not participant:
         raise schema.BadInput("participant: required, e.g. P07")
@@ -141,9 +163,9 @@ def _session_json(info: store.SessionInfo) -> dict[str, Any]:
 
 
 async def close_session(request: web.Request) -> web.Response:
-    """``POST /api/v1/sessions/{session}/close``: the token writes nothing more."""
+    """``POST /api/v1/studies/{study}/sessions/{n}/close``: the token writes nothing more."""
     require_moderator(request)
-    token = request.match_info["session"]
+    token = _addressed_session(request)
     try:
         info = await in_thread(request, lambda c: store.close_session(c, token))
     except ApiError as exc:
@@ -182,6 +204,10 @@ def add_routes(app: web.Application) -> None:
     app[SNIPPET_KEY] = (STATIC / "uxlab.js").read_bytes()
     app.router.add_post("/api/v1/collect", collect)
     app.router.add_route("OPTIONS", "/api/v1/collect", preflight)
+    session = r"/api/v1/studies/{study}/sessions/{number:\d{1,12}}"
+    app.router.add_post(session + "/events", moderator_events)
+    app.router.add_post(session + "/close", close_session)
+    # Deprecated (removed in the next release): the session's token in the path.
     app.router.add_post("/api/v1/sessions/{session}/events", moderator_events)
     app.router.add_post("/api/v1/sessions/{session}/close", close_session)
     app.router.add_post("/api/v1/studies/{study}/sessions", create_session)

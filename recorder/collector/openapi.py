@@ -174,14 +174,25 @@ def document() -> dict[str, Any]:
             "options": _op("CORS preflight for the study's origins",
                            {"204": _answer("allowed"), **_errors(403)}),
         },
+        "/api/v1/studies/{study}/sessions/{number}/events": {
+            "post": _op("The moderator's coded events for session {number} of the study",
+                        {"200": _answer("committed to disk", ACCEPTED),
+                         **_errors(400, 401, 403, 404, 413, 429, 503)},
+                        _batch(MODERATOR_EVENTS, False), MODERATOR, ("study", "number")),
+        },
+        "/api/v1/studies/{study}/sessions/{number}/close": {
+            "post": _op("Close session {number} of the study: its token writes nothing more",
+                        {"200": _answer("closed", SESSION), **_errors(401, 403, 404)},
+                        None, MODERATOR, ("study", "number")),
+        },
         "/api/v1/sessions/{session}/events": {
-            "post": _op("The moderator's coded events for a session (by its token)",
+            "post": _op("Deprecated (removed in the next release): events by the session's token",
                         {"200": _answer("committed to disk", ACCEPTED),
                          **_errors(400, 401, 403, 413, 429, 503)},
                         _batch(MODERATOR_EVENTS, False), MODERATOR, ("session",)),
         },
         "/api/v1/sessions/{session}/close": {
-            "post": _op("Close a session: its token writes nothing more",
+            "post": _op("Deprecated (removed in the next release): close by the session's token",
                         {"200": _answer("closed", SESSION), **_errors(401, 403)},
                         None, MODERATOR, ("session",)),
         },

@@ -38,10 +38,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from recorder import auth
 from recorder.auth import require_moderator
@@ -182,6 +184,8 @@ async def read_form(request: web.Request) -> Any:
         return await request.post()
     except ValueError as exc:  # aiohttp: a malformed multipart or urlencoded body
         raise ApiError(400, f"body: not a readable form ({exc})") from None
+    except HttpProcessingError:  # a multipart part whose headers do not parse
+        raise ApiError(400, "body: not a readable form (a part's headers are broken)") from None
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -391,8 +395,8 @@ async def session_page(request: web.Request) -> web.StreamResponse:
     if not who.observer:
         session["token"] = info.token
         session["link"] = participant_link(info.variant_url, info.token)
-        urls["events"] = f"/api/v1/sessions/{info.token}/events"
-        urls["close"] = f"/api/v1/sessions/{info.token}/close"
+        api = f"/api/v1/studies/{quote(who.study, safe='')}/sessions/{info.number}"
+        urls["events"], urls["close"] = f"{api}/events", f"{api}/close"
     study_doc = study_json(study)
     del study_doc["origins"]
     config = {"role": "observer" if who.observer else "moderator", "study": study_doc,

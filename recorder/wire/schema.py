@@ -261,9 +261,12 @@ def _submit(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
 
 
 def _invalid(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
+    # The validity kind only: a browser's validation message quotes what was typed
+    # ("'.' is used at a wrong position in 'jane..com'"), so any ``msg`` is dropped
+    # whatever ``capture_input_values`` says (old snippets still send one).
     data = _data({"kind": _str(ev, "kind", w, 32)})
     return (
-        None, _str(ev, "sel", w, MAX_SELECTOR_LEN), _str(ev, "msg", w, MAX_LABEL_LEN), None,
+        None, _str(ev, "sel", w, MAX_SELECTOR_LEN), None, None,
         None, None, None, None, None, None, data,
     )  # fmt: skip
 
@@ -297,7 +300,10 @@ def _custom(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     name = _str(ev, "name", w, 128, True)
     data = None
     if ev.get("data") is not None:
-        data = orjson.dumps({"data": ev["data"]}).decode()
+        try:
+            data = orjson.dumps({"data": ev["data"]}).decode()
+        except orjson.JSONEncodeError:  # nested deeper than orjson writes (254 levels)
+            raise BadInput(f"{_at(w)}.data: nested too deeply") from None
         if len(data) > MAX_CUSTOM_DATA_BYTES:
             raise BadInput(f"{_at(w)}.data: larger than {MAX_CUSTOM_DATA_BYTES} bytes")
     return (None, None, name, None, None, None, None, None, None, None, data)

@@ -106,7 +106,7 @@ async function closeSession (s) {
     return
   }
   closing.delete(s.number)
-  const { status, body } = await api('POST', `/api/v1/sessions/${encodeURIComponent(s.token)}/close`)
+  const { status, body } = await api('POST', `/api/v1/studies/${encodeURIComponent(cfg.study.id)}/sessions/${s.number}/close`)
   if (status === 200) toast(`Session of ${s.participant} closed`)
   else toast(body.error || `could not close (${status})`, true)
   refreshSessions()

@@ -10,7 +10,7 @@ const MAX_BATCH = 100
 export class Outbox {
   /**
    * @param {object} o
-   * @param {string} o.url - POST /api/v1/sessions/{token}/events
+   * @param {string} o.url - POST /api/v1/studies/{study}/sessions/{n}/events
    * @param {string} o.csrf - the page's CSRF token
    * @param {string} o.storage - localStorage prefix for this session
    * @param {function} o.changed - called after anything changed (render)
