@@ -349,6 +349,7 @@ def study_json(study: Study) -> dict[str, Any]:
         "tasks": [{"id": t.id, "prompt": t.prompt, "success": t.success, "expected_path": t.expected_path}
                   for t in study.tasks],
         "questionnaires": study.questionnaires, "capture_input_values": study.capture_values,
+        "pages": study.pages.as_json(),
     }  # fmt: skip
 
 

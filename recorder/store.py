@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from recorder import schema
+from recorder.pages import Pages, pages_from_json
 from recorder.studyfile import Study
 
 if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
     import sqlite_utils
 
 DEFAULT_DB = "uxlab.db"
+PAGES_META = "pages:"  # meta name prefix of a study's [pages] table (JSON)
 
 
 class StoreError(Exception):
@@ -215,6 +217,12 @@ def save_study(conn: sqlite3.Connection, study: Study, source: str = "") -> bool
                     _json(task.expected_path),
                 ),
             )
+        # [pages] lives in `meta` (no column of its own: that needs a migration number).
+        conn.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+            (PAGES_META + study.id, _json(study.pages.as_json())),
+        )
         _drop_unused(conn, "variants", study.id, [v.id for v in study.variants],
                      "SELECT 1 FROM sessions WHERE variant_pk = ? LIMIT 1")  # fmt: skip
         _drop_unused(conn, "tasks", study.id, [t.id for t in study.tasks],
@@ -280,9 +288,11 @@ def load_study(conn: sqlite3.Connection, study_id: str) -> Study:
             (study_id,),
         )
     ]
+    pages = meta_get(conn, PAGES_META + study_id)
     return Study(
         id=row[0], name=row[1], origins=orjson.loads(row[2]), variants=variants, tasks=tasks,
         questionnaires=orjson.loads(row[3]), capture_values=bool(row[4]),
+        pages=pages_from_json(orjson.loads(pages)) if pages else Pages(),
     )  # fmt: skip
 
 

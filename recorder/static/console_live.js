@@ -357,7 +357,7 @@ function feedLine (e) {
   const kind = (text) => h('span', { class: 'kind' }, text)
   const sel = e.sel ? h('span', { class: 'sel' }, e.sel) : null
   switch (e.type) {
-    case 'page': return [kind('page'), pageKey(e.url || '', VARIANT_URL), e.label ? ` · ${e.label}` : '']
+    case 'page': return [kind('page'), pageKey(e.url || '', VARIANT_URL, STUDY.pages), e.label ? ` · ${e.label}` : '']
     case 'click': return [kind('click'), e.label ? `“${e.label}” ` : '', sel,
       e.interactive === false ? h('span', { class: 'miss', title: 'not a link, button or field' }, 'not a control') : null]
     case 'input': return [kind('typed'), sel, e.value !== undefined ? ` ${e.value} characters` : '']
@@ -394,7 +394,7 @@ function renderFeed (fresh) {
 function renderNow () {
   if (!st.page) return
   const detail = [st.page.label || '', st.scroll !== null ? `scrolled ${Math.round(st.scroll)}%` : ''].filter(Boolean).join(' · ')
-  $('#now-page').replaceChildren(h('span', { class: 'mono' }, pageKey(st.page.url || '', VARIANT_URL)), h('span', { class: 'title' }, detail))
+  $('#now-page').replaceChildren(h('span', { class: 'mono' }, pageKey(st.page.url || '', VARIANT_URL, STUDY.pages)), h('span', { class: 'title' }, detail))
 }
 
 function tick () {
