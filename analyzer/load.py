@@ -90,7 +90,7 @@ class StudyData:
     page: np.ndarray  # int32: interned URL id (pages table)
     ttfb: np.ndarray  # float32: page events' time to first byte (their load ms is in value), NaN
     targets: dict[int, str]  # selector of every clicked target id
-    labels: dict[int, str]  # text of every marker's label id
+    labels: dict[int, str]  # text of every marker's and click's label id
 
     @property
     def variants(self) -> list[str]:
@@ -300,8 +300,11 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
     )
     session_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
-    type_ = cols["type"]
-    page_pos = np.flatnonzero(type_ == schema.PAGE)
+    type_ = analysis_types(cols["type"], cols["kind"])
+    # Page events, and clicks inside a frame (their page is the frame's), get keys.
+    page_pos = np.flatnonzero(
+        ((type_ == schema.PAGE) | (type_ == schema.CLICK)) & (cols["page"] >= 0)
+    )
     page_variant = session_variant[np.searchsorted(session_start, page_pos, side="right") - 1]
     keys, lut = _page_keys(conn, study, page_variant, cols["page"][page_pos])
     top = max(max((pk for (pk,) in task_rows), default=0), int(cols["task_pk"].max(initial=-1)))
@@ -315,9 +318,8 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
     targets = _texts(
         conn, "targets", "selector", _used(cols["target"], type_ == schema.CLICK), crit_targets
     )
-    labels = _texts(
-        conn, "labels", "text", _used(cols["label"], type_ == schema.MARKER), crit_labels
-    )
+    labels = _texts(conn, "labels", "text",
+                    _used(cols["label"], (type_ == schema.MARKER) | (type_ == schema.CLICK)), crit_labels)  # fmt: skip
     rules = _rules(study, keys, targets, labels)
     events = kernels.Events(
         session_start=session_start, session_variant=session_variant, t=cols["t"], type=type_,
@@ -332,6 +334,19 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
         rules=rules, load=cols["load"], seq=cols["seq"], page=cols["page"], ttfb=cols["ttfb"],
         targets=targets, labels=labels,
     )  # fmt: skip
+
+
+def analysis_types(type_: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Event types as the kernels see them: the page's own clicks and a frame's pages apart.
+
+    A click the page's script fired (``synthetic``) becomes ``kernels.SYNTHETIC_CLICK`` and a
+    page shown inside a child frame ``kernels.FRAME_PAGE``: no rule counts them as the
+    participant's clicks or as steps of a path (shared/DESIGN.md, second wave).
+    """
+    out = np.array(type_, dtype=np.int8, copy=True)
+    out[(type_ == schema.CLICK) & (kind == schema.SYNTHETIC_CLICK_KIND)] = kernels.SYNTHETIC_CLICK
+    out[(type_ == schema.PAGE) & (kind == schema.FRAME_PAGE_KIND)] = kernels.FRAME_PAGE
+    return out
 
 
 def _used(ids: np.ndarray, mask: np.ndarray | None = None) -> list[int]:

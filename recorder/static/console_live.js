@@ -19,7 +19,7 @@ const ASKED = [].concat(STUDY.questionnaires.after_session || [])
 const VARIANT_URL = cfg.session.variant_url
 const OUTCOMES = [['success', 'Success', 'S'], ['failure', 'Failure', 'F'], ['abandoned', 'Abandoned', 'A'], ['skipped', 'Skipped', 'K']]
 const MARKERS = { error: ['Error', 'E'], note: ['Note', 'N'], assist: ['Assist', 'H'], critical: ['Critical incident', 'C'] }
-const SKIP_IN_FEED = new Set(['scroll', 'resize'])
+const SKIP_IN_FEED = new Set(['scroll', 'resize', 'reaction'])
 const FEED_MAX = 300
 
 // -- every event of the session, and what follows from them --------------------------------

@@ -103,7 +103,7 @@ export function derive (ordered, study, variantUrl) {
     if (s.first === null) s.first = e.ts
     if (e.source === 'participant') {
       s.lastP = e
-      if (e.type === 'page') { s.page = e; s.scroll = null }
+      if (e.type === 'page' && !e.kind) { s.page = e; s.scroll = null } // kind: a page inside a frame
       if (e.type === 'scroll') s.scroll = Math.max(s.scroll || 0, e.value || 0)
       if (s.open && !s.open.met && meets(success[s.open.task], e, variantUrl, study.pages)) {
         s.open.met = e
