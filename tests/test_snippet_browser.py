@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from recorder import schema
 
 pytestmark = pytest.mark.browser
 
