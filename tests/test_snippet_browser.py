@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-
 pytestmark = pytest.mark.browser
 
 STUDY = "demo-shop"
