@@ -277,3 +277,41 @@ def _types(lab: Lab, token: str) -> list[str]:
     finally:
         conn.close()
     return ["synthetic click" if (t, k) == (2, 1) else names.get(t, str(t)) for t, k in rows]
+
+
+def test_labels_follow_the_accessible_name_and_labels_of_nothing_are_not_controls(lab: Lab) -> None:
+    token, page = lab.open("ids")
+    page.goto(f"{lab.server.url}/fx/ids/labels.html")
+    page.wait_for_function("window.uxlab && window.uxlab.stats && window.uxlab.stats()")
+    page.click("#del")
+    page.click("#bg", position={"x": 600, "y": 280})  # the page background
+    page.click("#orphan")
+    page.click("#lab")  # labels the checkbox: one click, on the label
+    page.click("#chip")
+    page.click("#plain")
+    settle(page)
+    want = [
+        ("#del", "div", "Delete account", 1),
+        ("#bg", "main", None, 0),
+        ("#orphan", "label", "Just a caption", 0),
+        ("#lab", "label", "I agree", 1),
+        ("#chip", "x-chip", "Chip", 1),
+        ("#plain", "x-plain", "Plain", 0),
+    ]
+    deadline = time.monotonic() + 20
+    while (got := _clicks(lab, token)) != want and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert got == want
+
+
+def _clicks(lab: Lab, token: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(f"file:{lab.server.db_path}?mode=ro", uri=True)
+    try:
+        return conn.execute(
+            "SELECT t.selector, json_extract(e.data, '$.tag'), l.text, e.interactive FROM events e"
+            " JOIN sessions s ON s.id = e.session_id LEFT JOIN targets t ON t.id = e.target_id"
+            " LEFT JOIN labels l ON l.id = e.label_id WHERE s.token = ? AND e.type = 2 ORDER BY e.t",
+            (token,),
+        ).fetchall()
+    finally:
+        conn.close()
