@@ -30,5 +30,7 @@ echo "test.sh: ruff"
 .venv/bin/ruff format --check recorder analyzer tests benchmarks
 echo "test.sh: mypy"
 .venv/bin/mypy
+echo "test.sh: node --test"
+node --test recorder/console/static/test/
 echo "test.sh: pytest"
 exec .venv/bin/pytest "$@"

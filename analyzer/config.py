@@ -25,6 +25,9 @@ MISCLICK_MS = 1000.0
 RAGE_CLICK_MS = 1000.0
 RAGE_CLICK_PX = 30.0
 RAGE_CLICK_MIN = 3
+# Dead click: no `page` and no `reaction` event (DOM change, focus, scroll, input, navigation
+# away, as the snippet observed them) within this many milliseconds (inclusive).
+DEAD_CLICK_MS = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +38,12 @@ class Thresholds:
     rage_ms: float = RAGE_CLICK_MS
     rage_px: float = RAGE_CLICK_PX
     rage_min: int = RAGE_CLICK_MIN
+    dead_ms: float = DEAD_CLICK_MS
 
     def __post_init__(self) -> None:
-        if not (self.misclick_ms >= 0 and self.rage_ms >= 0 and self.rage_px >= 0):
+        if not (
+            self.misclick_ms >= 0 and self.rage_ms >= 0 and self.rage_px >= 0 and self.dead_ms >= 0
+        ):
             raise ValueError("thresholds: times and distances must be >= 0")
         if self.rage_min < 2:
             raise ValueError("thresholds: a rage-click burst needs at least 2 clicks")

@@ -4,8 +4,8 @@ One query per table, inside one read transaction (a consistent snapshot
 while the collector keeps writing). Events come out sorted by session, then
 corrected time (``t + page_loads.offset_ms``: the client clock shifted by
 the smallest server-receive minus client-sent seen for its page load), then
-page load id, then seq. Page URLs become page keys relative to the session's
-variant (shared/DESIGN.md, "Metrics"), interned as integer ids.
+page load id, then seq. Page URLs become page keys by the study's ``[pages]``
+rules (``recorder/pages.py``, the one home of that rule), interned as integer ids.
 
 Reading rows through Python's sqlite3 costs about a microsecond per event, so
 the sorted columns are kept in ``<db>.uxcache/`` as ``.npy`` files. A later
@@ -26,7 +26,6 @@ packed four bits per answer into ``value`` (see :func:`rating_answers`).
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import shutil
@@ -35,7 +34,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import orjson
@@ -43,7 +41,7 @@ import orjson
 from analyzer import marker_edits
 from analyzer.kernels import jit as kernels
 from recorder.storage import store
-from recorder.wire import schema
+from recorder.wire import pages, schema
 from recorder.wire.studyfile import Study
 
 CACHE_FORMAT = 2
@@ -95,7 +93,7 @@ class StudyData:
     page: np.ndarray  # int32: interned URL id (pages table)
     ttfb: np.ndarray  # float32: page events' time to first byte (their load ms is in value), NaN
     targets: dict[int, str]  # selector of every clicked target id
-    labels: dict[int, str]  # text of every marker's label id
+    labels: dict[int, str]  # text of every marker's and click's label id
 
     @property
     def variants(self) -> list[str]:
@@ -112,22 +110,6 @@ def rating_answers(value: float, count: int) -> list[int]:
     """The answers of a multi-item rating, unpacked from the loaded ``value``."""
     packed = int(value)
     return [(packed >> (4 * k)) & 15 for k in range(count)]
-
-
-def page_key(url: str, variant_url: str) -> str:
-    """A page's key: its URL path relative to the variant's URL where it starts with it.
-
-    No query, no fragment, no trailing slash (but ``/`` itself):
-    ``page_key("http://h/demo/B/shoes/?x=1", "http://h/demo/B/") == "/shoes"``.
-    """
-    base, bare = _bare(variant_url), _bare(url)
-    inside = bare == base or bare.startswith(base + "/")
-    path = bare[len(base) :] if inside else urlsplit(url).path
-    return path.rstrip("/") or "/"
-
-
-def _bare(url: str) -> str:
-    return url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
 
 
 # -- reading the database ------------------------------------------------------------------
@@ -322,8 +304,11 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
     )
     session_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
-    type_ = cols["type"]
-    page_pos = np.flatnonzero(type_ == schema.PAGE)
+    type_ = analysis_types(cols["type"], cols["kind"])
+    # Page events, and clicks inside a frame (their page is the frame's), get keys.
+    page_pos = np.flatnonzero(
+        ((type_ == schema.PAGE) | (type_ == schema.CLICK)) & (cols["page"] >= 0)
+    )
     page_variant = session_variant[np.searchsorted(session_start, page_pos, side="right") - 1]
     keys, lut = _page_keys(conn, study, page_variant, cols["page"][page_pos])
     top = max(max((pk for (pk,) in task_rows), default=0), int(cols["task_pk"].max(initial=-1)))
@@ -338,7 +323,8 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
         conn, "targets", "selector", _used(cols["target"], type_ == schema.CLICK), crit_targets
     )
     label = marker_edits.final_labels(conn, sessions, session_start, cols)
-    labels = _texts(conn, "labels", "text", _used(label, type_ == schema.MARKER), crit_labels)
+    labels = _texts(conn, "labels", "text",
+                    _used(label, (type_ == schema.MARKER) | (type_ == schema.CLICK)), crit_labels)  # fmt: skip
     rules = _rules(study, keys, targets, labels)
     events = kernels.Events(
         session_start=session_start, session_variant=session_variant, t=cols["t"], type=type_,
@@ -353,6 +339,19 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
         rules=rules, load=cols["load"], seq=cols["seq"], page=cols["page"], ttfb=cols["ttfb"],
         targets=targets, labels=labels,
     )  # fmt: skip
+
+
+def analysis_types(type_: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Event types as the kernels see them: the page's own clicks and a frame's pages apart.
+
+    A click the page's script fired (``synthetic``) becomes ``kernels.SYNTHETIC_CLICK`` and a
+    page shown inside a child frame ``kernels.FRAME_PAGE``: no rule counts them as the
+    participant's clicks or as steps of a path (shared/DESIGN.md, second wave).
+    """
+    out = np.array(type_, dtype=np.int8, copy=True)
+    out[(type_ == schema.CLICK) & (kind == schema.SYNTHETIC_CLICK_KIND)] = kernels.SYNTHETIC_CLICK
+    out[(type_ == schema.PAGE) & (kind == schema.FRAME_PAGE_KIND)] = kernels.FRAME_PAGE
+    return out
 
 
 def _used(ids: np.ndarray, mask: np.ndarray | None = None) -> list[int]:
@@ -389,17 +388,15 @@ def _page_keys(conn: sqlite3.Connection, study: Study, variant: np.ndarray,
     lut = np.full((len(study.variants), width), -1, np.int32)
     for pair in pairs:
         v, page_id = divmod(pair, width)
-        lut[v, page_id] = ids.setdefault(page_key(urls[page_id], study.variants[v].url), len(ids))
+        key = pages.page_key(urls[page_id], study.variants[v].url, study.pages)
+        lut[v, page_id] = ids.setdefault(key, len(ids))
     for task in study.tasks:
-        for path in [*task.expected_path, task.success.get("url", "*")]:
-            if "*" not in path:
-                ids.setdefault(normal_key(path), len(ids))
+        written = [task.success["url"]] if "url" in task.success else []
+        for path in [*task.expected_path, *written]:
+            # Also an undeclared pattern (a study stored before [pages] existed): it names
+            # no recorded page, but the expected path keeps its length.
+            ids.setdefault(pages.written_key(path, study.pages), len(ids))
     return list(ids), lut
-
-
-def normal_key(path: str) -> str:
-    """A page key written in a study file, in the form page keys take."""
-    return _bare(path) or "/"
 
 
 def _rules(
@@ -417,13 +414,13 @@ def _rules(
         success = task.success
         if "url" in success:
             criterion[k] = kernels.CRIT_URL
-            pattern = normal_key(success["url"]) if "*" not in success["url"] else success["url"]
-            url_match[k] = [fnmatch.fnmatchcase(key, pattern) for key in keys]
+            wanted = pages.written_key(success["url"], study.pages)
+            url_match[k] = [pages.matches(wanted, key) for key in keys]
         elif "click" in success:
             criterion[k], criterion_id[k] = kernels.CRIT_CLICK, target_id.get(success["click"], -1)
         elif "event" in success:
             criterion[k], criterion_id[k] = kernels.CRIT_EVENT, label_id.get(success["event"], -1)
-        expected += [key_id[normal_key(p)] for p in task.expected_path]
+        expected += [key_id[pages.written_key(p, study.pages)] for p in task.expected_path]
         expected_start.append(len(expected))
     return kernels.TaskRules(criterion, criterion_id, url_match, np.array(expected_start, np.int64),
                              np.array(expected, np.int32))  # fmt: skip

@@ -182,6 +182,7 @@ def _do_task(
     t = _browse(w, t, gap * 0.6, p)
     if success and "click" in task.success:
         w.click(t, task.success["click"], "Return policy", True)
+        w.emit(t + 40, "reaction", kind="mutation")  # the tab opens: not a dead click
     if success and "event" in task.success:
         if rng.random() < p.form_error:
             for field_name in rng.sample(["email", "zip", "card"], rng.randint(1, 2)):

@@ -44,7 +44,7 @@ def page_keys(session_start, session_variant, type_, page, lut):
     keys = [-1] * len(type_)
     for s, lo, hi in sessions(session_start):
         for i in range(lo, hi):
-            if type_[i] == schema.PAGE and 0 <= page[i] < len(lut[0]):
+            if type_[i] in (schema.PAGE, schema.CLICK) and 0 <= page[i] < len(lut[0]):
                 keys[i] = int(lut[session_variant[s]][page[i]])
     return keys
 
@@ -57,18 +57,23 @@ def sessions(session_start):
 
 
 def click_flags(ev: K.Events, th: Thresholds = DEFAULT_THRESHOLDS):
-    """Twin of ``kernels.click_flags``: per event misclick, rage, burst_start, screen_key."""
+    """Twin of ``kernels.click_flags``: per event misclick, rage, burst_start, screen_key, dead."""
     n = len(ev.t)
     misclick, rage, burst_start, screen = [False] * n, [False] * n, [False] * n, [-1] * n
+    dead = [False] * n
     for _, lo, hi in sessions(ev.session_start):
         pages = [j for j in range(lo, hi) if ev.type[j] == schema.PAGE]
+        reactions = [j for j in range(lo, hi) if ev.type[j] in (schema.PAGE, schema.REACTION)]
         clicks = [j for j in range(lo, hi) if ev.type[j] == schema.CLICK]
         for i in clicks:
             if ev.interactive[i] == 0:
                 misclick[i] = not any(j > i and ev.t[j] - ev.t[i] <= th.misclick_ms for j in pages)
+            dead[i] = not any(j > i and ev.t[j] - ev.t[i] <= th.dead_ms for j in reactions)
         for i in range(lo, hi):
             before = [j for j in pages if j <= i]
             screen[i] = int(ev.key[before[-1]]) if before else -1
+            if ev.type[i] == schema.CLICK and ev.key[i] >= 0:
+                screen[i] = int(ev.key[i])  # a click inside a frame is on its frame's page
         runs: list[list[int]] = []
         for i in clicks:
             if runs and _close_click(ev, runs[-1][-1], i, th):
@@ -80,7 +85,7 @@ def click_flags(ev: K.Events, th: Thresholds = DEFAULT_THRESHOLDS):
                 burst_start[run[0]] = True
                 for i in run:
                     rage[i] = True
-    return misclick, rage, burst_start, screen
+    return misclick, rage, burst_start, screen, dead
 
 
 def _close_click(ev, a, b, th):
@@ -149,7 +154,7 @@ def attempt_metrics(
     ev: K.Events, rules: K.TaskRules, attempts: list[dict[str, Any]], flags
 ) -> list[dict[str, Any]]:
     """Twin of ``kernels.attempt_metrics``: adds counts, seq, path and path figures to each attempt."""
-    misclick, _, burst_start, _ = flags
+    misclick, _, burst_start, _, dead = flags
     owner = [-1] * len(ev.t)
     for n, a in enumerate(attempts):
         for i in range(a["start_pos"], a["end_pos"] + 1):
@@ -167,6 +172,7 @@ def attempt_metrics(
         a["clicks"] = len(of(schema.CLICK))
         a["misclicks"] = sum(bool(misclick[i]) for i in of(schema.CLICK))
         a["rage_clicks"] = sum(bool(burst_start[i]) for i in of(schema.CLICK))
+        a["dead_clicks"] = sum(bool(dead[i]) for i in of(schema.CLICK))
         a["moderator_errors"] = sum(ev.kind[i] == K.ERROR_MARKER for i in of(schema.MARKER))
         a["invalid_inputs"] = len(of(schema.INVALID))
         a["js_errors"] = len(of(schema.ERROR))

@@ -99,7 +99,58 @@ BAD_EVENTS = [
     ({"type": {"a": 1}}, "events[1].type"),
     ({"type": "visibility", "state": {}}, "events[1].state"),
     ({"type": "visibility", "state": [1]}, "events[1].state"),
+    (
+        {"type": "click", "x": 1, "y": 2, "interactive": True, "synthetic": "yes"},
+        "events[1].synthetic",
+    ),
+    ({"type": "reaction"}, "events[1].kind"),
+    ({"type": "reaction", "kind": "dance"}, "events[1].kind"),
+    ({"type": "scroll", "depth": 10, "frame": 7}, "events[1].frame"),
+    ({"type": "scroll", "depth": 10, "frame": ""}, "events[1].frame"),
+    ({"type": "page", "url": "http://h/", "frame": "x" * 3000}, "events[1].frame"),
 ]
+
+
+async def test_second_wave_fields_are_stored(client: Any, token: str, db_path: Path) -> None:
+    """`click.synthetic`, `reaction` and `frame` (shared/DESIGN.md, second wave) and where they go."""
+    t, frame = now_ms(), "http://proto.test/A/widget.html?uxlab=secret"
+    events = [
+        {"seq": 0, "t": t, "type": "click", "x": 1, "y": 2, "interactive": True, "synthetic": True},
+        {"seq": 1, "t": t + 1, "type": "reaction", "kind": "mutation"},
+        {"seq": 2, "t": t + 2, "type": "page", "url": frame, "frame": frame},
+        {
+            "seq": 3,
+            "t": t + 3,
+            "type": "click",
+            "x": 5,
+            "y": 6,
+            "interactive": False,
+            "frame": frame,
+        },
+        {
+            "seq": 4,
+            "t": t + 4,
+            "type": "click",
+            "x": 5,
+            "y": 6,
+            "interactive": False,
+            "synthetic": False,
+        },
+    ]
+    assert await post(client, batch(token, events)) == (200, {"accepted": 5, "duplicates": 0})
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT e.type, e.kind, p.url, json_extract(e.data, '$.frame') FROM events e"
+            " LEFT JOIN pages p ON p.id = e.page_id ORDER BY e.seq"
+        ).fetchall()
+    bare = "http://proto.test/A/widget.html"
+    assert rows == [
+        (schema.CLICK, schema.SYNTHETIC_CLICK_KIND, None, None),
+        (schema.REACTION, schema.REACTION_KINDS["mutation"], None, None),
+        (schema.PAGE, schema.FRAME_PAGE_KIND, bare, bare),
+        (schema.CLICK, None, bare, bare),
+        (schema.CLICK, None, None, None),
+    ]
 
 
 @pytest.mark.parametrize(("bad", "field"), BAD_EVENTS)

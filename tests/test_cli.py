@@ -67,6 +67,10 @@ BAD_STUDIES = [
     ),
     ("id = 'bad id'\n[[variants]]\nid='A'\nurl='http://h/'\n[[tasks]]\nid='t'\n", "id"),
     ("id = [\n", "not valid TOML"),
+    (
+        "id = 'x'\n[[variants]]\nid='A'\nurl='http://h/'\n[[tasks]]\nid='t'\nsucess={url='/'}\n",
+        "tasks[0].sucess: unknown key (did you mean 'success'?)",
+    ),
 ]
 
 

@@ -355,6 +355,10 @@ async def test_create_and_update_a_study_from_an_upload_or_a_path(
         (b"id = 'x'\n[[variants", "not valid TOML"),
         (b"id = 'x'\nname = 'X'", "variants"),
         (b"\xff\xfe", "not UTF-8"),
+        (
+            b"id = 'x'\n[questionaires]\n",
+            "questionaires: unknown key (did you mean 'questionnaires'?)",
+        ),
         ({"path": "/no/such/study.toml"}, "cannot read"),
         ({}, "upload a study file"),
     ],

@@ -275,6 +275,42 @@ def test_a_burst_counts_once() -> None:
     assert (a["clicks"], a["rage_clicks"]) == (8, 1)
 
 
+@pytest.mark.parametrize(("after", "dead"), [
+    ([ev("reaction", 1100, kind=1)], False),  # a DOM change exactly 1 s later
+    ([ev("reaction", 1100.5, kind=1)], True),
+    ([page(600, 1)], False),  # a page event is a reaction too
+    ([ev("invalid", 300), ev("error", 400)], True),  # no reaction among them
+    ([], True),
+])  # fmt: skip
+def test_dead_clicks_at_the_one_second_limit(after: list[Event], dead: bool) -> None:
+    (a,) = run(build([[start(0), click(100), *after, end(5000)]]), rules())
+    assert (a["clicks"], a["dead_clicks"]) == (1, int(dead))
+
+
+def test_a_reaction_saves_every_click_before_it_within_the_limit() -> None:
+    clicks = [click(100), click(300, 200, 200), click(2000, 400, 400)]
+    (a,) = run(build([[start(0), *clicks, ev("reaction", 900, kind=2), end(5000)]]), rules())
+    assert (a["clicks"], a["dead_clicks"]) == (3, 1)
+
+
+def test_synthetic_clicks_and_frame_pages_count_for_nothing() -> None:
+    """The loader's analysis-only codes: the page's own .click() calls, a frame's pages."""
+    synthetic = [{"type": K.SYNTHETIC_CLICK, "t": 100.0 + n * 50, "x": 10.0, "y": 10.0, "interactive": 0}
+                 for n in range(5)]  # fmt: skip
+    frame = {"type": K.FRAME_PAGE, "t": 400.0, "key": -1}
+    (a,) = run(build([[page(0, 1), start(50), *synthetic, frame, click(500, 10, 10, interactive=False),
+                       end(5000)]]), rules())  # fmt: skip
+    assert (a["clicks"], a["misclicks"], a["rage_clicks"], a["dead_clicks"]) == (1, 1, 0, 1)
+    assert a["path"] == [1]
+
+
+def test_a_click_inside_a_frame_is_on_the_frame_s_page() -> None:
+    events = build([[page(0, 1), start(50), dict(click(100), key=3), click(200), end(5000)]])
+    flags = K.click_flags(events)
+    (a,) = run(events, rules())
+    assert flags.screen_key.tolist()[2:4] == [3, 1] and a["path"] == [1]
+
+
 def test_errors_markers_and_seq() -> None:
     events = [start(0, 0), ev("invalid", 100), ev("invalid", 200), ev("error", 300), marker(400),
               marker(450, kind="note"), end(500, 0), marker(600, task=0), seq_rating(700, 3, task=0),
@@ -340,6 +376,10 @@ event_strategy = st.one_of(
     st.builds(lambda t: ev("invalid", t), times),
     st.builds(lambda t: ev("error", t), times),
     st.builds(lambda t, label: ev("custom", t, label=label), times, st.integers(0, 2)),
+    st.builds(lambda t, kind: ev("reaction", t, kind=kind), times, st.integers(1, 5)),
+    st.builds(lambda t, k: dict(click(t), key=k), times, st.integers(0, N_KEYS - 1)),  # in a frame
+    st.builds(lambda t: {"type": K.SYNTHETIC_CLICK, "t": t, "interactive": 0}, times),
+    st.builds(lambda t: {"type": K.FRAME_PAGE, "t": t}, times),
 ).flatmap(lambda e: st.integers(1, 3).map(lambda load: dict(e, load=load)))
 
 criterion_strategy = st.one_of(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from analyzer import load
 from recorder.storage import store
-from recorder.wire import schema
+from recorder.wire import pages, schema
 from tests.naive import Recorder
 
 STUDY: dict[str, Any] = {
@@ -24,22 +24,6 @@ STUDY: dict[str, Any] = {
     "tasks": [{"id": "buy", "success": {"url": "/cart"}, "expected_path": ["/", "/shoes/", "/cart"]},
               {"id": "help", "success": {"click": "#help"}}],
 }  # fmt: skip
-
-
-@pytest.mark.parametrize(("url", "variant_url", "key"), [
-    ("http://h/demo/B/shoes?x=1", "http://h/demo/B/", "/shoes"),
-    ("http://h/demo/B/shoes/#top", "http://h/demo/B/", "/shoes"),
-    ("http://h/demo/B/", "http://h/demo/B/", "/"),
-    ("http://h/demo/B", "http://h/demo/B/", "/"),
-    ("http://h/demo/B?uxlab=tok", "http://h/demo/B/", "/"),
-    ("http://h/demo/Bx/shoes", "http://h/demo/B/", "/demo/Bx/shoes"),
-    ("http://h/demo/A/shoes", "http://h/demo/B/", "/demo/A/shoes"),
-    ("http://h/", "http://h/", "/"),
-    ("http://h/a//", "http://h/?v=2", "/a"),
-    ("http://other/x/y/", "http://h/demo/B/", "/x/y"),
-])  # fmt: skip
-def test_page_key(url: str, variant_url: str, key: str) -> None:
-    assert load.page_key(url, variant_url) == key
 
 
 # -- a plain reading of the database to compare with -------------------------------------------
@@ -60,7 +44,7 @@ def naive_rows(db: Path, study_id: str) -> list[dict[str, Any]]:
              "value", "target", "label")  # fmt: skip
     out = []
     for r in rows:
-        key = load.page_key(r[5], r[6]) if r[4] == schema.PAGE else None
+        key = pages.page_key(r[5], r[6]) if r[4] == schema.PAGE else None
         values = (r[0], r[1], r[2], r[3], r[4], key, r[7], r[8] or 0, r[9] or 0,
                   -1 if r[10] is None else r[10], r[11], r[12], r[13] if r[4] != schema.PAGE else None,
                   -1 if r[14] is None else r[14], -1 if r[15] is None else r[15])  # fmt: skip

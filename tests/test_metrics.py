@@ -100,17 +100,20 @@ EXPECTED = [
      "coded_by": "moderator", "time_s": 5.9, "clicks": 5, "misclicks": 4, "rage_clicks": 1, "errors": 2,
      "moderator_errors": 1, "js_errors": 1, "invalid_inputs": 1, "pages": 5, "distinct_pages": 3, "backtracks": 2,
      "path_edit_distance": 2, "lostness": pytest.approx(0.4), "direct": False, "seq": 5,
-     "path": "/ > /shoes > / > /shoes > /cart"},
+     "path": "/ > /shoes > / > /shoes > /cart", "dead_clicks": 4},  # no page for 1.4 s and more after 4 clicks
     {**ROW, "study": "shop", "variant": "A", "participant": "P1", "session": 1, "task": "help", "outcome": "success",
      "coded_by": "criteria", "time_s": 0.8, "clicks": 1, "pages": 1, "distinct_pages": 1, "backtracks": 0,
-     "path_edit_distance": None, "lostness": 0.0, "direct": True, "seq": None, "path": "/cart"},
+     "path_edit_distance": None, "lostness": 0.0, "direct": True, "seq": None, "path": "/cart",
+     "dead_clicks": 1},
     {**ROW, "study": "shop", "variant": "B", "participant": "P2", "session": 2, "task": "buy", "outcome": "skipped",
      "coded_by": "moderator", "time_s": 0.7, "clicks": 1, "pages": 3, "distinct_pages": 3, "backtracks": 0,
      # skipped: no path figures (issue 12, item 7); they read 0 and 0.0 before
-     "path_edit_distance": None, "lostness": None, "direct": None, "seq": None, "path": "/ > /shoes > /cart"},
+     "path_edit_distance": None, "lostness": None, "direct": None, "seq": None, "path": "/ > /shoes > /cart",
+     "dead_clicks": 0},
     {**ROW, "study": "shop", "variant": "B", "participant": "P2", "session": 2, "task": "help", "outcome": "failure",
      "coded_by": "moderator", "time_s": 0.2, "clicks": 0, "pages": 1, "distinct_pages": 1, "backtracks": 0,
-     "path_edit_distance": None, "lostness": None, "direct": False, "seq": None, "path": "/shoes"},
+     "path_edit_distance": None, "lostness": None, "direct": False, "seq": None, "path": "/shoes",
+     "dead_clicks": 0},
 ]  # fmt: skip
 
 
@@ -212,7 +215,8 @@ def test_clicks_and_page_speed(shop_db: Path) -> None:
     clicks = results.table("clicks")
     assert len(clicks) == len(results.clicks) == 7
     assert clicks[1] == {"participant": "P1", "variant": "A", "session": 1, "task": "buy", "page": "/shoes",
-                         "x": 100.0, "y": 200.0, "target": "div.card", "misclick": True, "rage": False}  # fmt: skip
+                         "x": 100.0, "y": 200.0, "target": "div.card", "misclick": True, "rage": False,
+                         "label": None, "dead": True, "burst_start": False}  # fmt: skip
     assert [c["rage"] for c in clicks] == [False, False, True, True, True, False, False]
     assert [(c["task"], c["page"]) for c in clicks[-2:]] == [("help", "/cart"), ("buy", "/")]
     assert results.page_speed == [

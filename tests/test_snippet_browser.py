@@ -4,7 +4,8 @@ Every assertion reads what reached the SQLite database (or what left the page):
 event types and order, page keys, selectors, labels, ``interactive`` flags, click
 coordinates, delivery across page loads, collector restarts and blocked networks.
 Noise the visit does not control (scroll, resize, visibility) is filtered out
-where a test is not about it.
+where a test is not about it; the reactions that dead clicks are made of are left
+out of ``Shop.events`` (tests/test_pages_browser.py checks them).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ EVENTS_SQL = """
     WHERE s.token = ? ORDER BY e.t, e.seq
 """
 TYPE_NAMES = {1: "page", 2: "click", 3: "input", 4: "submit", 5: "invalid", 6: "scroll",
-              7: "visibility", 8: "error", 9: "resize", 10: "custom"}  # fmt: skip
+              7: "visibility", 8: "error", 9: "resize", 10: "custom", 11: "reaction"}  # fmt: skip
 
 
 @dataclass
@@ -99,14 +100,19 @@ class Shop:
         self.contexts.append(context)
         return context
 
-    def events(self, token: str) -> list[Event]:
+    def events(self, token: str, reactions: bool = False) -> list[Event]:
         conn = sqlite3.connect(f"file:{self.server.db_path}?mode=ro", uri=True)
         try:
             rows = conn.execute(EVENTS_SQL, (token,)).fetchall()
         finally:
             conn.close()
-        return [Event(r[0], r[1], TYPE_NAMES.get(r[2], str(r[2])), *r[3:11], json.loads(r[11] or "{}"))
-                for r in rows]  # fmt: skip
+        every = Events(Event(r[0], r[1], TYPE_NAMES.get(r[2], str(r[2])), *r[3:11], json.loads(r[11] or "{}"))
+                       for r in rows)  # fmt: skip
+        if reactions:
+            return every
+        shown = Events(e for e in every if e.type != "reaction")
+        shown.every = every
+        return shown
 
     def wait(self, token: str, until: Callable[[list[Event]], bool], timeout: float = 30.0,
              page: Any = None) -> list[Event]:  # fmt: skip
@@ -159,10 +165,16 @@ def actions(events: list[Event], variant: str = "B", server_url: str = "") -> li
     return out
 
 
+class Events(list[Event]):
+    """Stored events; ``every`` also holds the reactions left out (for seq checks)."""
+
+    every: list[Event] | None = None
+
+
 def complete(events: list[Event], loads: int) -> bool:
     """Every one of ``loads`` page loads has its events 0..n-1, none missing."""
     seqs: dict[str, list[int]] = {}
-    for e in events:
+    for e in getattr(events, "every", None) or events:
         seqs.setdefault(e.load, []).append(e.seq)
     return len(seqs) == loads and all(sorted(s) == list(range(len(s))) for s in seqs.values())
 
@@ -274,7 +286,10 @@ def test_a_scripted_visit_stores_exactly_the_expected_events(shop: Shop) -> None
     # the first page is stored as the variant's root; the session survived six page loads.
     assert next(e.url or "" for e in events if e.type == "page").endswith("/demo/B/")
     assert not any(token in (e.url or "") for e in events)
-    assert last["seq"] == max(e.seq for e in events if e.load == last["page"]) + 1
+    assert (
+        last["seq"]
+        == max(e.seq for e in shop.events(token, reactions=True) if e.load == last["page"]) + 1
+    )
     # Every click sits inside the element clicked, in page and viewport coordinates.
     clicks = [e for e in events if e.type == "click"]
     assert len(clicks) == len(visit.boxes)
@@ -515,7 +530,8 @@ def test_events_kept_across_page_loads_while_the_collector_is_down_arrive_once(s
     held = {"first": 0, "own": 0}
     for batch in kept:
         held["own" if batch["p"] == own else "first"] += batch["n"]
-    assert held == {"first": 2, "own": 2}
+    # Each: its page, the click, and the click's reaction (navigating away; the cart's count).
+    assert held == {"first": 3, "own": 3}
     assert shop.events(token) == []
     shop.server.start()
     visit.click("#view-cart", navigates=True)

@@ -69,10 +69,12 @@ from analyzer.kernels.structures import (
 )
 from analyzer.kernels.structures import CRIT_NONE as CRIT_NONE  # re-exported, as the structures are
 from analyzer.kernels.structures import EVENT_DTYPES as EVENT_DTYPES
+from analyzer.kernels.structures import FRAME_PAGE as FRAME_PAGE
+from analyzer.kernels.structures import SYNTHETIC_CLICK as SYNTHETIC_CLICK
 from recorder.wire import schema
 
-PAGE, CLICK, INVALID, ERROR, CUSTOM = (schema.PAGE, schema.CLICK, schema.INVALID, schema.ERROR,
-                                       schema.CUSTOM)  # fmt: skip
+PAGE, CLICK, INVALID, ERROR, CUSTOM, REACTION = (schema.PAGE, schema.CLICK, schema.INVALID,
+                                                 schema.ERROR, schema.CUSTOM, schema.REACTION)  # fmt: skip
 TASK_START, TASK_END, MARKER, RATING = (schema.TASK_START, schema.TASK_END, schema.MARKER,
                                         schema.RATING)  # fmt: skip
 ERROR_MARKER = schema.MARKER_KINDS["error"]
@@ -167,14 +169,14 @@ def _page_keys(session_start: np.ndarray, session_variant: np.ndarray, type_: np
     for s in prange(len(session_start) - 1):
         v = session_variant[s]
         for i in range(session_start[s], session_start[s + 1]):
-            if type_[i] == PAGE and 0 <= page[i] < lut.shape[1]:
+            if (type_[i] == PAGE or type_[i] == CLICK) and 0 <= page[i] < lut.shape[1]:
                 key[i] = lut[v, page[i]]
     return key
 
 
 def page_keys(session_start: np.ndarray, session_variant: np.ndarray, type_: np.ndarray,
               page: np.ndarray, lut: np.ndarray) -> np.ndarray:  # fmt: skip
-    """The page key id of every page event (-1 for other events).
+    """The page key id of every page event and of every click inside a frame (-1 for others).
 
     ``lut[v, page_id]`` is the key id of a page URL id in variant ``v``
     (keys are relative to the variant's URL, so they depend on it).
@@ -188,24 +190,29 @@ def page_keys(session_start: np.ndarray, session_variant: np.ndarray, type_: np.
 @njit(**PARALLEL_OPTIONS)
 def _click_flags(session_start: np.ndarray, t: np.ndarray, type_: np.ndarray, key: np.ndarray,
                  interactive: np.ndarray, x: np.ndarray, y: np.ndarray, misclick_ms: float,
-                 rage_ms: float, rage_px: float, rage_min: int) -> tuple[np.ndarray, ...]:  # fmt: skip
+                 rage_ms: float, rage_px: float, rage_min: int, dead_ms: float) -> tuple[np.ndarray, ...]:  # fmt: skip
     n = len(t)
-    misclick, rage = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
+    misclick, rage, dead = np.zeros(n, np.bool_), np.zeros(n, np.bool_), np.zeros(n, np.bool_)
     burst_start, screen = np.zeros(n, np.bool_), np.full(n, -1, np.int32)
     px2 = rage_px * rage_px
     for s in prange(len(session_start) - 1):
         lo, hi = session_start[s], session_start[s + 1]
-        next_page = np.inf
+        next_page, next_reaction = np.inf, np.inf
         for i in range(hi - 1, lo - 1, -1):
             if type_[i] == PAGE:
                 next_page = t[i]
-            elif type_[i] == CLICK and interactive[i] == 0:
-                misclick[i] = not (next_page - t[i] <= misclick_ms)
+                next_reaction = t[i]
+            elif type_[i] == REACTION:
+                next_reaction = t[i]
+            elif type_[i] == CLICK:
+                dead[i] = not (next_reaction - t[i] <= dead_ms)
+                if interactive[i] == 0:
+                    misclick[i] = not (next_page - t[i] <= misclick_ms)
         current, prev, first, run = -1, -1, -1, 0
         for i in range(lo, hi):
             if type_[i] == PAGE:
                 current = key[i]
-            screen[i] = current
+            screen[i] = key[i] if type_[i] == CLICK and key[i] >= 0 else current
             if type_[i] != CLICK:
                 continue
             if prev >= 0 and _near(prev, i, t, x, y, rage_ms, px2):
@@ -215,7 +222,7 @@ def _click_flags(session_start: np.ndarray, t: np.ndarray, type_: np.ndarray, ke
                 first, run = i, 1
             prev = i
         _mark_burst(first, prev, run >= rage_min, type_, rage, burst_start)
-    return misclick, rage, burst_start, screen
+    return misclick, rage, burst_start, screen, dead
 
 
 @njit(**NUMBA_OPTIONS)
@@ -243,12 +250,15 @@ def click_flags(events: Events, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> 
     A misclick is a click with ``interactive = false`` not followed by a
     ``page`` event within ``misclick_ms``; a burst is a run of at least
     ``rage_min`` clicks, each within ``rage_ms`` and ``rage_px`` of the click
-    before it (other events between clicks do not break a run).
+    before it (other events between clicks do not break a run). A dead click
+    has no ``page`` and no ``reaction`` event within ``dead_ms`` after it. A
+    click inside a frame (its ``key`` set) is on its frame's page.
     """
     ev = check_events(events)
     out = _click_flags(ev.session_start, ev.t, ev.type, ev.key, ev.interactive, ev.x, ev.y,
                        float(thresholds.misclick_ms), float(thresholds.rage_ms),
-                       float(thresholds.rage_px), int(thresholds.rage_min))  # fmt: skip
+                       float(thresholds.rage_px), int(thresholds.rage_min),
+                       float(thresholds.dead_ms))  # fmt: skip
     return ClickFlags(*out)
 
 
@@ -387,9 +397,12 @@ def _attempt_counts(session_start: np.ndarray, first: np.ndarray, room: np.ndarr
                     start_pos: np.ndarray, end_pos: np.ndarray, a_task: np.ndarray,
                     screen_key: np.ndarray, type_: np.ndarray, key: np.ndarray,
                     task: np.ndarray, kind: np.ndarray, value: np.ndarray,
-                    misclick: np.ndarray, burst_start: np.ndarray) -> tuple[np.ndarray, ...]:  # fmt: skip
+                    misclick: np.ndarray, burst_start: np.ndarray,
+                    dead: np.ndarray) -> tuple[np.ndarray, ...]:  # fmt: skip
     na = len(start_pos)
-    counts = np.zeros((6, na), np.int32)  # clicks, misclicks, rage, moderator errors, invalid, js
+    counts = np.zeros(
+        (7, na), np.int32
+    )  # clicks, misclicks, rage, moderator errors, invalid, js, dead
     seq = np.full(na, np.nan)
     path_at, path_len = np.zeros(na, np.int64), np.zeros(na, np.int32)
     buf = np.empty(room[-1], np.int32)
@@ -411,6 +424,7 @@ def _attempt_counts(session_start: np.ndarray, first: np.ndarray, room: np.ndarr
                     counts[0, a] += 1
                     counts[1, a] += misclick[i]
                     counts[2, a] += burst_start[i]
+                    counts[6, a] += dead[i]
                 elif ty == MARKER and kind[i] == ERROR_MARKER:
                     counts[3, a] += 1
                 elif ty == INVALID:
@@ -547,7 +561,7 @@ def attempt_metrics(
         raise ValueError("segments: do not come from these events (attempt count differs)")
     counts, seq, path_at, path_len, buf, event_attempt = _attempt_counts(
         ev.session_start, first, room, seg.start_pos, seg.end_pos, seg.task, seg.screen_key,
-        ev.type, ev.key, ev.task, ev.kind, ev.value, fl.misclick, fl.burst_start)  # fmt: skip
+        ev.type, ev.key, ev.task, ev.kind, ev.value, fl.misclick, fl.burst_start, fl.dead)  # fmt: skip
     path_start, path_keys = _compact(path_at, path_len, buf)
     variant = ev.session_variant[seg.session]
     ref = _reference_lengths(path_start, seg.task, variant, seg.outcome, rules.expected_start,
@@ -555,9 +569,9 @@ def attempt_metrics(
     distinct, edit, lostness, direct = _path_figures(
         path_start, path_keys, seg.task, variant, seg.outcome, rules.expected_start,
         rules.expected_keys, ref)  # fmt: skip
-    clicks, misclicks, rage, moderator_errors, invalid, js_errors = counts
+    clicks, misclicks, rage, moderator_errors, invalid, js_errors, dead = counts
     return Attempts(clicks, misclicks, rage, moderator_errors, invalid, js_errors, seq, path_start,
-                    path_keys, distinct, edit, lostness, direct, event_attempt)  # fmt: skip
+                    path_keys, distinct, edit, lostness, direct, event_attempt, dead)  # fmt: skip
 
 
 def navigated(outcome: np.ndarray) -> np.ndarray:

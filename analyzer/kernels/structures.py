@@ -23,6 +23,10 @@ UNCODED = 0  # outcome code of an attempt nobody ended and no criterion met
 SKIPPED = schema.OUTCOMES["skipped"]
 BY_NONE, BY_MODERATOR, BY_CRITERIA = 0, 1, 2  # coded_by codes
 CRIT_NONE, CRIT_URL, CRIT_CLICK, CRIT_EVENT = 0, 1, 2, 3  # success criterion kinds
+# Analysis-only event type codes (never stored; recorder.wire.schema's codes stay below 30): the
+# loader gives them to clicks the page's script fired and to pages shown inside a child
+# frame, so that no rule counts them as the participant's clicks or as steps of a path.
+SYNTHETIC_CLICK, FRAME_PAGE = 41, 42
 
 
 class Events(NamedTuple):
@@ -32,7 +36,7 @@ class Events(NamedTuple):
     session_variant: np.ndarray  # int32[n_sessions]: variant index of each session
     t: np.ndarray  # float64: corrected time, epoch ms
     type: np.ndarray  # int8: recorder.wire.schema event type code
-    key: np.ndarray  # int32: page key id of page events, -1 otherwise
+    key: np.ndarray  # int32: page key id of page events and of clicks inside a frame, -1 otherwise
     target: np.ndarray  # int32: interned selector id, -1
     label: np.ndarray  # int32: interned label id (custom event name, marker text), -1
     task: np.ndarray  # int32: task index, -1
@@ -60,7 +64,10 @@ class ClickFlags(NamedTuple):
     misclick: np.ndarray  # bool: a misclick (1 s rule)
     rage: np.ndarray  # bool: a click inside a rage-click burst
     burst_start: np.ndarray  # bool: the first click of a burst (a burst counts once)
-    screen_key: np.ndarray  # int32: key of the last page event at or before the event, -1
+    screen_key: (
+        np.ndarray
+    )  # int32: key of the last page event at or before the event (a frame's click: its frame's), -1
+    dead: np.ndarray  # bool: a click with no page and no reaction event after it within dead_ms
 
 
 class Segments(NamedTuple):
@@ -95,6 +102,7 @@ class Attempts(NamedTuple):
     lostness: np.ndarray  # float64, NaN where undefined
     direct: np.ndarray  # bool
     event_attempt: np.ndarray  # int32[n_events]: the attempt an event belongs to, -1
+    dead_clicks: np.ndarray  # int32
 
 
 class Transitions(NamedTuple):

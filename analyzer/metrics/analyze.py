@@ -43,7 +43,7 @@ from recorder.wire import schema
 ATTEMPT_COLUMNS = ("study", "variant", "participant", "session", "task", "outcome", "coded_by",
                    "time_s", "clicks", "misclicks", "rage_clicks", "errors", "moderator_errors",
                    "js_errors", "invalid_inputs", "pages", "distinct_pages", "backtracks",
-                   "path_edit_distance", "lostness", "direct", "seq", "path")  # fmt: skip
+                   "path_edit_distance", "lostness", "direct", "seq", "path", "dead_clicks")  # fmt: skip
 TASK_COLUMNS = ("task", "variant", "attempts", "successes", "success_rate", "success_ci_low",
                 "success_ci_high", "abandonment_rate", "time_gm_s", "time_ci_low", "time_ci_high",
                 "time_median_s", "time_gm_all_s", "error_rate", "error_rate_ci_low",
@@ -56,7 +56,7 @@ SESSION_COLUMNS = ("session", "participant", "variant", "sus", "umux_lite", "nps
                    "ended_ms")  # fmt: skip
 TRANSITION_COLUMNS = ("task", "variant", "from", "to", "count")
 CLICK_COLUMNS = ("participant", "variant", "session", "task", "page", "x", "y", "target", "misclick",
-                 "rage")  # fmt: skip
+                 "rage", "label", "dead", "burst_start")  # fmt: skip
 PAGE_SPEED_COLUMNS = ("page", "variant", "loads", "load_ms_median", "ttfb_ms_median")
 PATH_SEPARATOR = " > "
 # Outcome and coded_by words by code (kernels.UNCODED = 0; kernels.BY_* codes).
@@ -73,7 +73,9 @@ class ClickTable:
 
     ``rows()`` gives the ``clicks`` table rows: ``participant, variant,
     session, task`` (``None`` outside attempts), ``page`` (key on screen),
-    ``x, y`` (page coordinates), ``target`` (selector), ``misclick, rage``.
+    ``x, y`` (page coordinates), ``target`` (selector), ``misclick, rage``, then
+    ``label`` (what the snippet recorded), ``dead`` (no reaction within 1 s) and
+    ``burst_start`` (the first click of a rage-click burst: a burst counts once).
     """
 
     data: StudyData
@@ -83,6 +85,8 @@ class ClickTable:
     page: np.ndarray  # int32 page key id, -1
     misclick: np.ndarray  # bool
     rage: np.ndarray  # bool
+    dead: np.ndarray  # bool
+    burst_start: np.ndarray  # bool
 
     def __len__(self) -> int:
         return len(self.position)
@@ -93,9 +97,10 @@ class ClickTable:
         pos = self.position
         keys = np.array([*d.keys, None], dtype=object)
         targets = [d.targets.get(t) for t in ev.target[pos].tolist()]
+        labels = [d.labels.get(n) for n in ev.label[pos].tolist()]
         columns = (*names.sessions(self.session), names.tasks(self.task), keys[self.page].tolist(),
                    ev.x[pos].tolist(), ev.y[pos].tolist(), targets, self.misclick.tolist(),
-                   self.rage.tolist())  # fmt: skip
+                   self.rage.tolist(), labels, self.dead.tolist(), self.burst_start.tolist())  # fmt: skip
         participant, variant, session, *rest = columns
         for values in zip(participant, variant, session, *rest, strict=True):
             yield dict(zip(CLICK_COLUMNS, values, strict=True))
@@ -350,6 +355,7 @@ def attempt_rows(
         _nullable(edits, edits < 0, integer=True), _nullable(lostness, np.isnan(lostness)),
         _nullable(fig.direct[head], ~kernels.navigated(seg.outcome[head])),
         _nullable(seq, np.isnan(seq), integer=True), paths,
+        fig.dead_clicks[head].tolist(),
     )  # fmt: skip
     return [
         dict(zip(ATTEMPT_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)
@@ -476,7 +482,8 @@ def click_table(data: StudyData, seg: kernels.Segments, fig: kernels.Attempts,
     attempt = fig.event_attempt[positions]
     task = np.where(attempt >= 0, seg.task[np.maximum(attempt, 0)] if len(seg.task) else -1, -1)
     return ClickTable(data, positions, _session_of(data, positions).astype(np.int32), task.astype(np.int32),
-                      flags.screen_key[positions], flags.misclick[positions], flags.rage[positions])  # fmt: skip
+                      flags.screen_key[positions], flags.misclick[positions], flags.rage[positions],
+                      flags.dead[positions], flags.burst_start[positions])  # fmt: skip
 
 
 def page_speed_rows(data: StudyData) -> list[dict[str, Any]]:

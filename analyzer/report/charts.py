@@ -538,6 +538,8 @@ class Click:
     misclick: bool
     rage: bool
     label: str
+    burst: bool = False  # the first click of a rage-click burst (a burst counts once)
+    dead: bool = False  # no reaction within 1 s
 
 
 MAP_W, MAP_MAX_H = 300.0, 420.0

@@ -170,22 +170,29 @@ class Elements:
 def click_sections(ctx: Context) -> tuple[list[ClickMap], int, Elements]:
     """Click maps of the most-clicked pages, how many pages were left out, and the top elements."""
     by_page: dict[str, dict[str, list[Click]]] = defaultdict(lambda: defaultdict(list))
-    elements: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    elements: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    labels: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
     for c in ctx.results.clicks.rows():
         page = c["page"] or "(no page)"
         target = c["target"] or "(no selector)"
         counts = elements[(target, page, c["variant"])]
         counts[0] += 1
         counts[1] += bool(c["misclick"])
-        counts[2] += bool(c["rage"])
+        counts[2] += bool(c["burst_start"])  # rage means bursts everywhere
+        counts[3] += bool(c["dead"])
+        if c["label"]:
+            labels[(target, page, c["variant"])][c["label"]] += 1
         if c["x"] is None or c["y"] is None or math.isnan(c["x"]) or math.isnan(c["y"]):
             continue
         flag = "rage click" if c["rage"] else "misclick" if c["misclick"] else "click"
+        named = f"“{c['label']}” {target}" if c["label"] else target
         by_page[page][c["variant"]].append(Click(c["x"], c["y"], bool(c["misclick"]), bool(c["rage"]),
-                                                 f"{c['participant']}: {flag} on {target}"))  # fmt: skip
+                                                 f"{c['participant']}: {flag} on {named}",
+                                                 bool(c["burst_start"]), bool(c["dead"])))  # fmt: skip
     pages = sorted(by_page, key=lambda p: -sum(len(v) for v in by_page[p].values()))
     maps = [_click_map(ctx, k, page, by_page[page]) for k, page in enumerate(pages[:MAP_PAGES])]
-    return maps, max(len(pages) - MAP_PAGES, 0), _elements(elements)
+    named = {key: found.most_common(1)[0][0] for key, found in labels.items()}
+    return maps, max(len(pages) - MAP_PAGES, 0), _elements(elements, named)
 
 
 def _click_map(ctx: Context, k: int, page: str, panels: Mapping[str, list[Click]]) -> ClickMap:
@@ -207,17 +214,21 @@ def _click_map(ctx: Context, k: int, page: str, panels: Mapping[str, list[Click]
     for v in ctx.variants:
         clicks = panels.get(v, [])
         mis = sum(c.misclick for c in clicks)
-        rows.append([v, str(len(clicks)), str(mis), str(sum(c.rage for c in clicks)),
-                     pct(mis / len(clicks)) if clicks else DASH])  # fmt: skip
-    return ClickMap(page, Chart(f"clickmap-{k}", title, svg, ("Variant", "Clicks", "Misclicks", "Rage clicks",
-                                                               "Misclick rate"), rows))  # fmt: skip
+        rows.append([v, str(len(clicks)), str(mis), str(sum(c.burst for c in clicks)),
+                     str(sum(c.dead for c in clicks)), pct(mis / len(clicks)) if clicks else DASH])  # fmt: skip
+    return ClickMap(page, Chart(f"clickmap-{k}", title, svg, ("Variant", "Clicks", "Misclicks", "Rage bursts",
+                                                               "Dead clicks", "Misclick rate"), rows))  # fmt: skip
 
 
-def _elements(counts: Mapping[tuple[str, str, str], list[int]]) -> Elements:
+def _elements(counts: Mapping[tuple[str, str, str], list[int]],
+              labels: Mapping[tuple[str, str, str], str]) -> Elements:  # fmt: skip
+    """Rows: label (the one recorded most often), selector, page, variant, clicks, misclicks,
+    rage bursts, dead clicks."""
+
     def rows(items: Iterable[tuple[tuple[str, str, str], list[int]]]) -> list[list[str]]:
         return [
-            [target, page, variant, str(c), str(m), str(r)]
-            for (target, page, variant), (c, m, r) in items
+            [labels.get(key, ""), *key, str(c), str(m), str(r), str(d)]
+            for key, (c, m, r, d) in items
         ]
 
     clicked = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))[:TOP_ELEMENTS]

@@ -3,18 +3,18 @@
 // Typed text never leaves the page: `input` carries the field's kind and value length,
 // labels skip form values, contenteditable and `data-uxlab-mask` subtrees, and an
 // `invalid` message that quotes the value is left out. `data-uxlab-ignore` drops every
-// event from inside its subtree.
+// event from inside its subtree. Events inside open shadow roots count like any other.
 
 const LABEL_MAX = 80
+const REACT_MS = 1000 // a click with no reaction (page, DOM change, focus, scroll, input) by then is dead
 const STABLE_ID = /^[A-Za-z][\w-]*$/
 const SKIP_TEXT = /^(SCRIPT|STYLE|TEXTAREA|SELECT|NOSCRIPT|TEMPLATE)$/
-// DESIGN "interactive": links, buttons, form controls, labels, summaries, ARIA widgets, onclick.
+// DESIGN "interactive": links, buttons, form controls, labels of a control, summaries, ARIA
+// widgets, onclick, and custom elements with a role or a tabindex.
 const INTERACTIVE = 'a[href],area[href],button,input,select,textarea,label,summary,option,[onclick],' +
   '[contenteditable=""],[contenteditable=true],' +
   ['button', 'link', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'tab', 'checkbox', 'radio',
     'switch', 'option', 'treeitem', 'combobox', 'slider', 'spinbutton'].map((r) => '[role=' + r + ']').join(',')
-const VALIDITY = ['valueMissing', 'typeMismatch', 'patternMismatch', 'tooLong', 'tooShort', 'rangeUnderflow',
-  'rangeOverflow', 'stepMismatch', 'badInput', 'customError']
 
 const cut = (text, max) => (text == null ? undefined : String(text).slice(0, max))
 const round = Math.round
@@ -44,16 +44,25 @@ function throttle (fn, ms) {
 
 const ignored = (el) => !el || !el.closest || el.closest('[data-uxlab-ignore]')
 
-/** A short CSS selector for `el`: up to the nearest stable id, nth-of-type where needed. */
-export function selector (el) {
+/** An id a framework made up (React's `:r1:`, `item-t3XjHjXGSXH`, `row1234`): different on every load. */
+const generated = (id) => !STABLE_ID.test(id) || /\d{3}/.test(id) || id.split(/[-_]/).some((w) => w.length > 7 && /\d/.test(w))
+
+/** Elements of `el`'s document (or shadow root) that `sel` matches; 0 for a selector the browser refuses. */
+const count = (el, sel) => { try { return el.getRootNode().querySelectorAll(sel).length } catch (e) { return 0 } }
+
+/**
+ * A short CSS selector for `el`, unique in its document (or shadow root) when made: anchored on
+ * the nearest ancestor-or-self whose data-testid, made-by-hand id (not a generated one), name or
+ * aria-label (in that order) is unique with the path below it, nth-of-type steps below.
+ */
+export function selector (target) {
   const parts = []
-  for (; el && el.nodeType === 1 && el !== document.body && el !== document.documentElement; el = el.parentElement) {
-    const id = el.id
-    if (id && STABLE_ID.test(id) && !/\d{4}/.test(id)) {
-      parts.unshift('#' + id)
-      break
-    }
+  for (let el = target; el && el.nodeType === 1 && el !== document.body && el !== document.documentElement; el = el.parentElement) {
     const tag = el.localName
+    const attr = ['data-testid', 'id', 'name', 'aria-label'].find((a) => el.getAttribute(a) && (a !== 'id' || !generated(el.id)))
+    const anchor = attr && (attr === 'id' ? '#' + CSS.escape(el.id) : tag + '[' + attr + '="' + CSS.escape(el.getAttribute(attr)) + '"]')
+    const tail = parts.length ? ' > ' + parts.join(' > ') : ''
+    if (anchor && count(target, anchor + tail) === 1) return cut(anchor + tail, 512)
     let index = 1
     for (let sib = el.previousElementSibling; sib; sib = sib.previousElementSibling) if (sib.localName === tag) index++
     let alone = index === 1
@@ -64,13 +73,13 @@ export function selector (el) {
   return cut(parts.join(' > '), 512)
 }
 
-/** The visible text of `el`, skipping masked subtrees and form values, at most LABEL_MAX long. */
-function textOf (el) {
+/** The visible text of `el` (its own text nodes only when `own`), skipping masked subtrees and form values. */
+function textOf (el, own) {
   let text = ''
   const walk = (node) => {
     for (let child = node.firstChild; child && text.length < 2 * LABEL_MAX; child = child.nextSibling) {
       if (child.nodeType === 3) text += child.data
-      else if (child.nodeType === 1 && !SKIP_TEXT.test(child.tagName) && !child.hasAttribute('data-uxlab-mask')) {
+      else if (!own && child.nodeType === 1 && !SKIP_TEXT.test(child.tagName) && !child.hasAttribute('data-uxlab-mask')) {
         text += ' '
         walk(child)
       }
@@ -80,16 +89,23 @@ function textOf (el) {
   return text.slice(0, 2 * LABEL_MAX).replace(/\s+/g, ' ').trim().slice(0, LABEL_MAX)
 }
 
-/** What a participant would call the element: its accessible name, more or less. */
-export function label (el) {
+/**
+ * What a participant would call the element, after its accessible name: aria-label,
+ * aria-labelledby, a control's label, alt, title, text. Of an element that is not interactive
+ * (the page background, a card) only its own text, so that a container gives no label.
+ */
+export function label (el, interactive = true) {
   // What a participant typed into contenteditable is theirs, like a field's value.
   if (el.closest('[data-uxlab-mask],[contenteditable]:not([contenteditable=false])')) return undefined
-  let text = el.getAttribute('aria-label')
+  const root = el.getRootNode()
+  const by = el.getAttribute('aria-labelledby')
+  let text = el.getAttribute('aria-label') ||
+    (by && by.split(' ').map((id) => { const n = root.getElementById(id); return n ? textOf(n) : '' }).join(' ').trim())
   if (!text && /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName)) {
     const own = el.labels && el.labels[0]
     text = /^(submit|button|reset)$/.test(el.type) ? el.value : (own && textOf(own)) || el.placeholder || el.name
   }
-  text = text || textOf(el) || el.getAttribute('alt') || el.getAttribute('title')
+  text = text || el.getAttribute('alt') || el.getAttribute('title') || textOf(el, !interactive)
   return cut(text && text.trim(), LABEL_MAX) || undefined
 }
 
@@ -98,15 +114,24 @@ export const pageFields = () => ({
   url: cut(location.href, 2048), title: cut(document.title, 256), w: innerWidth, h: innerHeight
 })
 
-/** Clicks: coordinates, selector, tag, label and whether the target is interactive. */
+/** The first element of a composed path that a participant would take for a control. */
+const control = (path) => path.find((n) => n.nodeType === 1 && (n.tagName === 'LABEL' ? n.control
+  : n.matches(INTERACTIVE) || (n.localName.includes('-') && (n.hasAttribute('role') || n.hasAttribute('tabindex')))))
+
+/**
+ * Clicks: coordinates, selector, tag, label and whether the target is interactive. A click the
+ * page's own script fired (`isTrusted` false, `element.click()`) is sent with `synthetic: true`.
+ */
 export function initClicks (emit) {
   let forwarded = null // a label passes its click on to its control: count one click
   return on(document, 'click', (e) => {
-    let el = e.composedPath ? e.composedPath()[0] : e.target
+    const path = e.composedPath()
+    let el = path[0]
     if (el && el.nodeType !== 1) el = el.parentElement
+    if (el && el.localName === 'slot') el = el.getRootNode().host // the custom element, not its slot
     if (ignored(el)) return
     if (el === forwarded) return
-    const hit = el.closest(INTERACTIVE)
+    const hit = control(path.slice(path.indexOf(el)))
     const target = hit || el
     forwarded = target.tagName === 'LABEL' && target.control
     if (forwarded) setTimeout(() => (forwarded = null))
@@ -121,29 +146,80 @@ export function initClicks (emit) {
     }
     emit('click', {
       x: round(x), y: round(y), vx: round(vx), vy: round(vy), sel: selector(target),
-      tag: cut(target.tagName.toLowerCase(), 32), label: label(target), interactive: !!hit
+      tag: cut(target.tagName.toLowerCase(), 32), label: label(target, !!hit), interactive: !!hit,
+      synthetic: e.isTrusted ? undefined : true
     })
   })
 }
 
-/** Form use: `input` (kind and length, never the value), `submit`, `invalid`. */
+/**
+ * Reactions to a click, for dead clicks: within REACT_MS of a participant's click, the first
+ * DOM change (also inside the shadow roots it went through), focus change, scroll, input or
+ * navigation away is sent as one `reaction {kind}`. Route changes send their `page` anyway.
+ * The analyzer counts a click with neither a reaction nor a page event after it as dead.
+ */
+export function initReactions (emit) {
+  let until = 0
+  let timer = 0
+  const react = (kind) => () => {
+    if (performance.now() > until) return
+    until = 0
+    observer.disconnect()
+    emit('reaction', { kind })
+  }
+  const observer = new MutationObserver(react('mutation'))
+  const options = { subtree: true, childList: true, attributes: true, characterData: true }
+  return all(
+    on(document, 'click', (e) => {
+      if (!e.isTrusted) return
+      until = performance.now() + REACT_MS
+      e.composedPath().forEach((n) => n.nodeType > 8 && observer.observe(n, options)) // the document, shadow roots
+      clearTimeout(timer)
+      timer = setTimeout(() => observer.disconnect(), REACT_MS)
+    }),
+    on(document, 'focusin', react('focus')),
+    on(document, 'scroll', react('scroll')),
+    on(document, 'input', react('input')),
+    on(window, 'pagehide', react('navigation'), false),
+    () => observer.disconnect()
+  )
+}
+
+/**
+ * Form use: `input` (kind and length, never the value), `submit`, `invalid`. These events do
+ * not leave a shadow root, so every open shadow root a participant's focus or pointer passes
+ * through gets the same listeners (before its form can change: focus and pointer come first).
+ */
 export function initForms (emit) {
-  const changed = on(document, 'change', (e) => {
+  const changed = (e) => {
     const el = e.target
     if (ignored(el)) return
     const kind = el.type || el.tagName.toLowerCase()
     const len = /^(checkbox|radio)$/.test(kind) ? +el.checked : el.files ? el.files.length : String(el.value || '').length
     emit('input', { sel: selector(el), kind: cut(kind, 32), len })
-  })
-  const submitted = on(document, 'submit', (e) => {
+  }
+  const submitted = (e) => {
     if (!ignored(e.target)) emit('submit', { sel: selector(e.target) })
-  })
-  // The validity kind only: browsers quote (part of) the typed value in validationMessage.
-  const invalid = on(document, 'invalid', (e) => {
+  }
+  const invalid = (e) => {
     const el = e.target
-    if (!ignored(el)) emit('invalid', { sel: selector(el), kind: VALIDITY.find((k) => el.validity && el.validity[k]) })
-  })
-  return all(changed, submitted, invalid)
+    if (ignored(el)) return
+    let kind // the first failed check, in ValidityState's order (valueMissing, typeMismatch, ...)
+    for (const k in el.validity) if (!kind && k !== 'valid' && el.validity[k]) kind = k
+    // The validity kind only: browsers quote (part of) the typed value in validationMessage.
+    emit('invalid', { sel: selector(el), kind })
+  }
+  const offs = []
+  const seen = new WeakSet()
+  const listen = (root) => {
+    if (seen.has(root)) return
+    seen.add(root)
+    offs.push(on(root, 'change', changed), on(root, 'submit', submitted), on(root, 'invalid', invalid))
+  }
+  const enter = (e) => e.composedPath().forEach((n) => n.nodeType === 11 && listen(n))
+  listen(document)
+  offs.push(on(document, 'focusin', enter), on(document, 'pointerdown', enter))
+  return () => offs.forEach((off) => off())
 }
 
 /** The deepest point of the page seen, in steps of 10% (and 100%), anew on every route. */
@@ -168,22 +244,26 @@ export function initResize (emit) {
   }, 500), false)
 }
 
-/** The page's JavaScript errors and unhandled rejections (the prototype's faults), at most 25 per load. */
-export function initErrors (emit) {
+/**
+ * The page's JavaScript errors and unhandled rejections (the prototype's faults), at most 25 per
+ * load; those the inline stub caught before the script arrived first, at the time they happened.
+ */
+export function initErrors (emit, stub) {
   let left = 25
-  const report = (fields) => left-- > 0 && emit('error', fields)
-  const errors = on(window, 'error', (e) => report({
-    msg: cut(e.message, 1024) || 'error', src: cut(e.filename, 2048) || undefined, line: e.lineno || undefined, col: e.colno || undefined
-  }), false)
-  const rejections = on(window, 'unhandledrejection', (e) => {
+  const report = (e) => {
     const reason = e.reason
     let msg = 'unhandled rejection'
     try {
-      msg = reason instanceof Error ? reason.name + ': ' + reason.message : String(reason)
+      msg = e.type === 'error' ? e.message || 'error' : reason instanceof Error ? reason.name + ': ' + reason.message : String(reason)
     } catch (err) {}
-    report({ msg: cut(msg, 1024) })
-  }, false)
-  return all(errors, rejections)
+    return left-- > 0 && emit('error', {
+      msg: cut(msg, 1024), src: cut(e.filename, 2048) || undefined, line: e.lineno || undefined, col: e.colno || undefined, t: performance.timeOrigin + e.timeStamp
+    })
+  }
+  const early = (stub && stub.e) || []
+  if (stub) stub.e = null // the stub stops collecting: the listeners below take over
+  early.forEach(report)
+  return all(on(window, 'error', report, false), on(window, 'unhandledrejection', report, false))
 }
 
 /** Hidden and visible again; not the hiding that comes with leaving the page. */

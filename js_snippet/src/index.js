@@ -2,12 +2,12 @@
 //
 // window.uxlab.track(name, data) records a custom event; uxlab.stop() ends the recording
 // (what is queued is still delivered); uxlab.stats() tells what the snippet holds. Calls
-// made before the script loads can wait in a stub:
-//   window.uxlab = window.uxlab || {q: [], track (n, d) { this.q.push([n, d]) }}
-// Without a session token nothing is recorded and nothing is sent.
+// made and errors thrown before the script loads wait in the README's inline stub
+// (`q`: track calls, `e`: error events). Inside a frame every event carries `frame` (the
+// frame's URL). Without a session token nothing is recorded and nothing is sent.
 
 import { READY_MS, quietly, randomId, readConfig, utf8Bytes } from './config.js'
-import { initClicks, initErrors, initForms, initResize, initRoutes, initScroll, initVisibility, on, pageFields } from './capture.js'
+import { initClicks, initErrors, initForms, initReactions, initResize, initRoutes, initScroll, initVisibility, on, pageFields } from './capture.js'
 import { createOutbox } from './queue.js'
 import { createTransport } from './transport.js'
 
@@ -40,12 +40,14 @@ function start (api, stub) {
     outbox.dropSession(batch.s)
   })
   let recording = true
+  const frame = window !== top && location.href
+  const push = (type, fields) => outbox.push(type, frame ? Object.assign(fields, { frame }) : fields)
   const emit = (type, fields) => {
-    if (recording && outbox.push(type, fields)) transport.queued()
+    if (recording && push(type, fields)) transport.queued()
   }
 
   outbox.adopt()
-  const page = outbox.push('page', pageFields())
+  const page = push('page', pageFields())
   let ready = false
   const release = () => {
     if (ready) return
@@ -58,7 +60,7 @@ function start (api, stub) {
   else on(window, 'load', () => setTimeout(release), false)
   setTimeout(release, READY_MS)
 
-  const teardowns = [initRoutes, initClicks, initForms, initScroll, initResize, initErrors, initVisibility].map((init) => init(emit))
+  const teardowns = [initRoutes, initClicks, initReactions, initForms, initScroll, initResize, initErrors, initVisibility].map((init) => init(emit, stub))
   on(window, 'pagehide', () => {
     release()
     transport.leave()

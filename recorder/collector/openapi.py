@@ -29,12 +29,25 @@ def _event(type_name: str, required: list[str], **fields: Any) -> dict[str, Any]
             "seq": {"type": "integer", "minimum": 0, "maximum": schema.MAX_SEQ},
             "t": {"type": "number", "description": "client epoch milliseconds"},
             "type": {"const": type_name},
+            **(
+                {
+                    "frame": {
+                        **URL_FIELD,
+                        "description": "set on events sent from inside a child "
+                        "frame: the frame's URL",
+                    }
+                }
+                if type_name in FRAME_TYPES
+                else {}
+            ),
             **fields,
         },
     }
 
 
 NUMBER = {"type": "number"}
+URL_FIELD = {"type": "string", "maxLength": schema.MAX_URL_LEN}
+FRAME_TYPES = set(schema.PARTICIPANT_TYPES)
 SELECTOR = _str(schema.MAX_SELECTOR_LEN)
 LABEL = _str(schema.MAX_LABEL_LEN)
 URL = _str(schema.MAX_URL_LEN)
@@ -44,7 +57,8 @@ PARTICIPANT_EVENTS = {
                    timing={"type": "object", "description": "Navigation Timing of a real load"},
                    spa={"type": "boolean"}),
     "click": _event("click", ["x", "y"], x=NUMBER, y=NUMBER, vx=NUMBER, vy=NUMBER, sel=SELECTOR,
-                    tag=_str(32), label=LABEL, interactive={"type": "boolean"}),
+                    tag=_str(32), label=LABEL, interactive={"type": "boolean"},
+                    synthetic={"type": "boolean", "description": "fired by the page's script"}),
     "input": _event("input", [], sel=SELECTOR, kind=_str(32),
                     len={"type": "integer", "minimum": 0},
                     value=_str(schema.MAX_TEXT_LEN, description="dropped unless the study opts in")),
@@ -54,6 +68,8 @@ PARTICIPANT_EVENTS = {
     "visibility": _event("visibility", ["state"], state={"enum": sorted(schema.VISIBILITY_STATES)}),
     "error": _event("error", ["msg"], msg=_str(schema.MAX_LABEL_LEN * 4), src=URL,
                     line={"type": "integer"}, col={"type": "integer"}),
+    # the page reacted within 1 s of a click (the analyzer's dead clicks)
+    "reaction": _event("reaction", ["kind"], kind={"enum": sorted(schema.REACTION_KINDS)}),
     "resize": _event("resize", ["w", "h"], w=NUMBER, h=NUMBER),
     "custom": _event("custom", ["name"], name=_str(128),
                      data={"description": f"any JSON, at most {schema.MAX_CUSTOM_DATA_BYTES} bytes"}),

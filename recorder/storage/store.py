@@ -22,12 +22,14 @@ import orjson
 
 from recorder.errors import UxlabError
 from recorder.wire import schema
+from recorder.wire.pages import Pages, pages_from_json
 from recorder.wire.studyfile import Study, StudyError, Task, Variant, design_of
 
 if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
     import sqlite_utils
 
 DEFAULT_DB = "uxlab.db"
+PAGES_META = "pages:"  # meta name prefix of a study's [pages] table (JSON)
 
 
 class StoreError(UxlabError):
@@ -318,6 +320,12 @@ def save_study(conn: sqlite3.Connection, study: Study, source: str = "") -> bool
                     _json(task.expected_path),
                 ),
             )
+        # [pages] lives in `meta` (no column of its own: that needs a migration number).
+        conn.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+            (PAGES_META + study.id, _json(study.pages.as_json())),
+        )
         _drop_unused(conn, "variants", study.id, [v.id for v in study.variants],
                      "SELECT 1 FROM sessions WHERE variant_pk = ? LIMIT 1")  # fmt: skip
         _drop_unused(conn, "tasks", study.id, [t.id for t in study.tasks],
@@ -381,9 +389,11 @@ def load_study(conn: sqlite3.Connection, study_id: str) -> Study:
             (study_id,),
         )
     ]
+    pages = meta_get(conn, PAGES_META + study_id)
     return Study(
         id=row[0], name=row[1], origins=orjson.loads(row[2]), variants=variants, tasks=tasks,
         questionnaires=orjson.loads(row[3]), capture_values=bool(row[4]), design=_design(row[5]),
+        pages=pages_from_json(orjson.loads(pages)) if pages else Pages(),
     )  # fmt: skip
 
 

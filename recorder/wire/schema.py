@@ -22,6 +22,7 @@ WIRE_VERSION = 1
 
 # Event types sent by the snippet (participant) ...
 PAGE, CLICK, INPUT, SUBMIT, INVALID, SCROLL, VISIBILITY, ERROR, RESIZE, CUSTOM = range(1, 11)
+REACTION = 11  # second wave: the page reacted to a click (for dead clicks)
 # ... and by the moderator console.
 TASK_START, TASK_END, MARKER, RATING = 20, 21, 22, 23
 # A marker's text, added or changed after the marker (which was recorded at the key press).
@@ -38,6 +39,7 @@ PARTICIPANT_TYPES = {
     "error": ERROR,
     "resize": RESIZE,
     "custom": CUSTOM,
+    "reaction": REACTION,
 }
 MODERATOR_TYPES = {
     "task_start": TASK_START,
@@ -56,6 +58,11 @@ MARKER_KIND_NAMES = {code: name for name, code in MARKER_KINDS.items()}
 RATING_ITEMS = {"SEQ": 1, "SUS": 2, "UMUX-Lite": 3, "NPS": 4}
 RATING_ITEM_NAMES = {code: name for name, code in RATING_ITEMS.items()}
 VISIBILITY_STATES = {"hidden": 0, "visible": 1}
+REACTION_KINDS = {"mutation": 1, "focus": 2, "scroll": 3, "input": 4, "navigation": 5}
+# The `kind` column of a click or page event: a click the page's script fired (isTrusted
+# false), a page shown inside a child frame (the event came with `frame`).
+SYNTHETIC_CLICK_KIND = 1
+FRAME_PAGE_KIND = 1
 
 # Where a page load's events come from (page_loads.source).
 SOURCE_SNIPPET, SOURCE_MODERATOR = 1, 2
@@ -218,10 +225,19 @@ def _page(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     )  # fmt: skip
 
 
+def _flag(ev: dict[str, Any], key: str, w: int | str) -> bool:
+    """An optional ``true`` (absent, null and false are false)."""
+    value = ev.get(key)
+    if value is not None and type(value) is not bool:
+        raise BadInput(f"{_at(w)}.{key}: must be true or false")
+    return value is True
+
+
 def _click(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     interactive = ev.get("interactive")
     if type(interactive) is not bool:
         raise BadInput(f"{_at(w)}.interactive: must be true or false")
+    synthetic = SYNTHETIC_CLICK_KIND if _flag(ev, "synthetic", w) else None
     data = _data({
         "tag": _str(ev, "tag", w, 32),
         "vx": _num(ev, "vx", w, -COORD, COORD),
@@ -229,7 +245,7 @@ def _click(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
     })  # fmt: skip
     return (
         None, _str(ev, "sel", w, MAX_SELECTOR_LEN), _str(ev, "label", w, MAX_LABEL_LEN), None,
-        None, None, int(interactive),
+        None, synthetic, int(interactive),
         _num(ev, "x", w, -COORD, COORD, True), _num(ev, "y", w, -COORD, COORD, True), None, data,
     )  # fmt: skip
 
@@ -307,6 +323,40 @@ def _custom(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
         if len(data) > MAX_CUSTOM_DATA_BYTES:
             raise BadInput(f"{_at(w)}.data: larger than {MAX_CUSTOM_DATA_BYTES} bytes")
     return (None, None, name, None, None, None, None, None, None, None, data)
+
+
+def _reaction(ev: dict[str, Any], w: int | str, opts: Options) -> Row:
+    kind = _code(ev, "kind", w, REACTION_KINDS)
+    return (None, None, None, None, None, kind, None, None, None, None, None)
+
+
+def _in_frame(row: Row, frame: str, code: int) -> Row:
+    """An event sent from inside a child frame: the frame's URL is the event's page.
+
+    A page event keeps its URL and is marked a frame page (``kind``); other events
+    take the frame's URL as their page where they have none (an error keeps its
+    source), and every event keeps ``frame`` in its data.
+    """
+    url, sel, label, task, outcome, kind, interactive, x, y, value, data = row
+    doc = orjson.loads(data) if data else {}
+    doc["frame"] = frame
+    if code == PAGE:
+        kind = FRAME_PAGE_KIND
+    elif url is None:
+        url = frame
+    return (
+        url,
+        sel,
+        label,
+        task,
+        outcome,
+        kind,
+        interactive,
+        x,
+        y,
+        value,
+        orjson.dumps(doc).decode(),
+    )
 
 
 def _task(ev: dict[str, Any], w: int | str, opts: Options, required: bool = True) -> str | None:
@@ -400,7 +450,7 @@ class Options:
 PARSERS: dict[int, Callable[[dict[str, Any], int | str, Options], Row]] = {
     PAGE: _page, CLICK: _click, INPUT: _input, SUBMIT: _submit, INVALID: _invalid,
     SCROLL: _scroll, VISIBILITY: _visibility, ERROR: _error, RESIZE: _resize, CUSTOM: _custom,
-    TASK_START: _task_start, TASK_END: _task_end, MARKER: _marker, RATING: _rating,
+    REACTION: _reaction, TASK_START: _task_start, TASK_END: _task_end, MARKER: _marker, RATING: _rating,
     MARKER_TEXT: _marker_text,
 }  # fmt: skip
 
@@ -448,7 +498,13 @@ def validate_events(events: list[Any], opts: Options) -> list[Row]:
         t: Any = ev.get("t")
         if type(t) not in (int, float) or not MIN_T <= t <= MAX_T:
             raise BadInput(f"{_at(w)}.t: must be epoch milliseconds")
-        rows.append((seq, float(t), code, *PARSERS[code](ev, w, opts)))
+        row = PARSERS[code](ev, w, opts)
+        if ev.get("frame") is not None and code < TASK_START:
+            frame = _str(ev, "frame", w, MAX_URL_LEN)
+            if not frame:
+                raise BadInput(f"{_at(w)}.frame: must be the frame's URL")
+            row = _in_frame(row, without_token(frame) or frame, code)
+        rows.append((seq, float(t), code, *row))
     return rows
 
 

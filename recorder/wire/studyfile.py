@@ -7,6 +7,7 @@ questionnaires the moderator asks. See shared/DESIGN.md, "Study file".
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from recorder.errors import UxlabError
+from recorder.wire.pages import HASH_MODES, Pages, fragment_problem, is_pattern, written_key
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SUCCESS_KEYS = ("url", "click", "event")
@@ -22,6 +24,14 @@ AFTER_TASK = ("SEQ",)
 AFTER_SESSION = ("SUS", "UMUX-Lite", "NPS")
 #: ``design``: "between" (default; each participant uses one variant) or "within" (all).
 DESIGNS = ("between", "within")
+# Every key a study file may hold, per table: any other is a mistake (a typo such as `sucess`).
+# `replay` is a second-wave key of shared/DESIGN.md (recordings), read where it is built.
+TOP_KEYS = ("id", "name", "origins", "variants", "tasks", "questionnaires", "pages", "findings",
+            "capture_input_values", "design", "replay")  # fmt: skip
+VARIANT_KEYS = ("id", "url")
+TASK_KEYS = ("id", "prompt", "success", "expected_path")
+QUESTIONNAIRE_KEYS = ("after_task", "after_session")
+PAGES_KEYS = ("hash_routes", "patterns", "aliases")
 
 
 class StudyError(UxlabError, ValueError):
@@ -58,6 +68,7 @@ class Study:
     questionnaires: dict[str, Any] = field(default_factory=dict)
     capture_values: bool = False
     design: str = "between"
+    pages: Pages = field(default_factory=Pages)
 
     def variant(self, variant_id: str) -> Variant:
         """The variant with this id (KeyError when there is none)."""
@@ -65,6 +76,15 @@ class Study:
             if variant.id == variant_id:
                 return variant
         raise KeyError(variant_id)
+
+
+def _known(doc: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+    """Refuse a key the table does not have, naming the nearest known one."""
+    for key in doc:
+        if key not in known:
+            near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f" (did you mean {near[0]!r}?)" if near else f" (known: {', '.join(known)})"
+            raise StudyError(f"{where}{key}: unknown key{hint}")
 
 
 def _ident(value: Any, where: str) -> str:
@@ -88,16 +108,52 @@ def _path(value: Any, where: str) -> str:
     return value
 
 
+def _key(value: Any, where: str, pages: Pages) -> str:
+    path = _path(value, where)
+    problem = fragment_problem(path, pages)
+    if problem:
+        raise StudyError(f"{where}: {path!r} {problem}")
+    return path
+
+
+def _pages(doc: Any) -> Pages:
+    if not isinstance(doc, dict):
+        raise StudyError("pages: must be a table")
+    _known(doc, PAGES_KEYS, "pages.")
+    mode = doc.get("hash_routes", "auto")
+    if not any(mode is m or (isinstance(m, str) and mode == m) for m in HASH_MODES):
+        raise StudyError('pages.hash_routes: must be "auto", true or false')
+    bare = Pages(hash_routes=mode)
+    patterns = doc.get("patterns", [])
+    if not isinstance(patterns, list):
+        raise StudyError('pages.patterns: must be a list of page patterns such as "/note/*"')
+    patterns = [written_key(_key(p, f"pages.patterns[{i}]", bare), bare)
+                for i, p in enumerate(patterns)]  # fmt: skip
+    aliases = doc.get("aliases", {})
+    if not isinstance(aliases, dict):
+        raise StudyError('pages.aliases: must be a table such as { "/index.html" = "/" }')
+    pairs = {}
+    for name, page in aliases.items():
+        where = f"pages.aliases.{name}"
+        pairs[written_key(_key(name, where, bare), bare)] = written_key(
+            _key(page, where, bare), bare
+        )
+    return Pages(hash_routes=mode, patterns=tuple(patterns), aliases=pairs)
+
+
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of a URL."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _task(doc: Any, where: str) -> Task:
+def _task(doc: Any, where: str, pages: Pages) -> Task:
     if not isinstance(doc, dict):
         raise StudyError(f"{where}: must be a table")
+    _known(doc, TASK_KEYS, f"{where}.")
     success = doc.get("success", {})
+    if isinstance(success, dict) and len(success) == 1:
+        _known(success, SUCCESS_KEYS, f"{where}.success.")
     if (
         not isinstance(success, dict)
         or len(success) > 1
@@ -110,10 +166,15 @@ def _task(doc: Any, where: str) -> Task:
         if not isinstance(value, str) or not value:
             raise StudyError(f"{where}.success.{key}: must be a non-empty string")
     if "url" in success:
-        _path(success["url"], f"{where}.success.url")
+        _key(success["url"], f"{where}.success.url", pages)
     expected = doc.get("expected_path", [])
     if not isinstance(expected, list):
         raise StudyError(f"{where}.expected_path: must be a list of page keys")
+    for i, step in enumerate(expected):
+        _key(step, f"{where}.expected_path[{i}]", pages)
+        if is_pattern(written_key(step, pages)) and written_key(step, pages) not in pages.patterns:
+            raise StudyError(f"{where}.expected_path[{i}]: {step!r} is a pattern; list it in"
+                             " [pages] patterns so that the pages it names are one step")  # fmt: skip
     prompt = doc.get("prompt", "")
     if not isinstance(prompt, str):
         raise StudyError(f"{where}.prompt: must be a string")
@@ -128,6 +189,7 @@ def _task(doc: Any, where: str) -> Task:
 def _questionnaires(doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise StudyError("questionnaires: must be a table")
+    _known(doc, QUESTIONNAIRE_KEYS, "questionnaires.")
     out: dict[str, Any] = {}
     if "after_task" in doc:
         if doc["after_task"] not in AFTER_TASK:
@@ -141,9 +203,6 @@ def _questionnaires(doc: Any) -> dict[str, Any]:
                 f"questionnaires.after_session: must be among {', '.join(AFTER_SESSION)}"
             )
         out["after_session"] = items
-    unknown = set(doc) - {"after_task", "after_session"}
-    if unknown:
-        raise StudyError(f"questionnaires.{sorted(unknown)[0]}: unknown key")
     return out
 
 
@@ -188,6 +247,8 @@ def _unique(items: list[Any], what: str) -> None:
 
 def parse_study(doc: dict[str, Any]) -> Study:
     """Check a parsed study document and build the :class:`Study`."""
+    _known(doc, TOP_KEYS, "")
+    pages = _pages(doc.get("pages", {}))
     variants_doc = doc.get("variants")
     if not isinstance(variants_doc, list) or not variants_doc:
         raise StudyError("variants: give at least one [[variants]] with id and url")
@@ -195,6 +256,7 @@ def parse_study(doc: dict[str, Any]) -> Study:
     for i, v in enumerate(variants_doc):
         if not isinstance(v, dict):
             raise StudyError(f"variants[{i}]: must be a table")
+        _known(v, VARIANT_KEYS, f"variants[{i}].")
         variants.append(
             Variant(
                 _ident(v.get("id"), f"variants[{i}].id"), _url(v.get("url"), f"variants[{i}].url")
@@ -203,7 +265,7 @@ def parse_study(doc: dict[str, Any]) -> Study:
     tasks_doc = doc.get("tasks")
     if not isinstance(tasks_doc, list) or not tasks_doc:
         raise StudyError("tasks: give at least one [[tasks]] with an id")
-    tasks = [_task(t, f"tasks[{i}]") for i, t in enumerate(tasks_doc)]
+    tasks = [_task(t, f"tasks[{i}]", pages) for i, t in enumerate(tasks_doc)]
     _unique(variants, "variants")
     _unique(tasks, "tasks")
     origins = doc.get("origins")
@@ -228,6 +290,7 @@ def parse_study(doc: dict[str, Any]) -> Study:
         questionnaires=_questionnaires(doc.get("questionnaires", {})),
         capture_values=capture,
         design=design_of(doc),
+        pages=pages,
     )
 
 
@@ -254,5 +317,5 @@ def study_json(study: Study) -> dict[str, Any]:
         "tasks": [{"id": t.id, "prompt": t.prompt, "success": t.success, "expected_path": t.expected_path}
                   for t in study.tasks],
         "questionnaires": study.questionnaires, "capture_input_values": study.capture_values,
-        "design": study.design,
+        "design": study.design, "pages": study.pages.as_json(),
     }  # fmt: skip

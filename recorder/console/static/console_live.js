@@ -19,7 +19,7 @@ const ASKED = [].concat(STUDY.questionnaires.after_session || [])
 const VARIANT_URL = cfg.session.variant_url
 const OUTCOMES = [['success', 'Success', 'S'], ['failure', 'Failure', 'F'], ['abandoned', 'Abandoned', 'A'], ['skipped', 'Skipped', 'K']]
 const MARKERS = { error: ['Error', 'E'], note: ['Note', 'N'], assist: ['Assist', 'H'], critical: ['Critical incident', 'C'] }
-const SKIP_IN_FEED = new Set(['scroll', 'resize'])
+const SKIP_IN_FEED = new Set(['scroll', 'resize', 'reaction'])
 const FEED_MAX = 300
 
 // -- every event of the session, and what follows from them --------------------------------
@@ -386,7 +386,7 @@ function feedLine (e) {
   const kind = (text) => h('span', { class: 'kind' }, text)
   const sel = e.sel ? h('span', { class: 'sel' }, e.sel) : null
   switch (e.type) {
-    case 'page': return [kind('page'), pageKey(e.url || '', VARIANT_URL), e.label ? ` · ${e.label}` : '']
+    case 'page': return [kind('page'), pageKey(e.url || '', VARIANT_URL, STUDY.pages), e.label ? ` · ${e.label}` : '']
     case 'click': return [kind('click'), e.label ? `“${e.label}” ` : '', sel,
       e.interactive === false ? h('span', { class: 'miss', title: 'not a link, button or field' }, 'not a control') : null]
     case 'input': return [kind('typed'), sel, e.value !== undefined ? ` ${e.value} characters` : '']
@@ -423,7 +423,7 @@ function renderFeed (fresh) {
 function renderNow () {
   if (!st.page) return
   const detail = [st.page.label || '', st.scroll !== null ? `scrolled ${Math.round(st.scroll)}%` : ''].filter(Boolean).join(' · ')
-  $('#now-page').replaceChildren(h('span', { class: 'mono' }, pageKey(st.page.url || '', VARIANT_URL)), h('span', { class: 'title' }, detail))
+  $('#now-page').replaceChildren(h('span', { class: 'mono' }, pageKey(st.page.url || '', VARIANT_URL, STUDY.pages)), h('span', { class: 'title' }, detail))
 }
 
 function tick () {

@@ -2,22 +2,69 @@
 // page keys, success criteria, and the attempts a session's events make. Pure functions.
 
 const bare = (url) => url.split('#')[0].split('?')[0].replace(/\/+$/, '')
+const strip = (path) => path.replace(/\/+$/, '') || '/'
+const NAME_SEGMENT = /^:[A-Za-z_][A-Za-z0-9_]*$/
+const DEFAULT_PAGES = { hash_routes: 'auto', patterns: [], aliases: {} }
 
-/** A page's key: its path relative to the variant's URL where it starts with it. */
-export function pageKey (url, variantUrl) {
+/** The route a URL fragment names (`/completed`), or null (recorder/pages.py `route`). */
+export function route (fragment, hashRoutes) {
+  if (hashRoutes === false || !fragment) return null
+  if (fragment.startsWith('!')) fragment = fragment.slice(1)
+  if (!fragment.startsWith('/')) {
+    if (hashRoutes !== true) return null
+    fragment = '/' + fragment
+  }
+  return fragment.split('?')[0].replace(/\/+$/, '') || null
+}
+
+/** The key of a page at `path` (relative to the variant) with `fragment` (recorder/pages.py `key_of`). */
+export function keyOf (path, fragment, pages = DEFAULT_PAGES) {
+  const aliases = pages.aliases || {}
+  path = strip(path)
+  if (Object.hasOwn(aliases, path)) path = aliases[path]
+  const routed = route(fragment, pages.hash_routes ?? 'auto')
+  let key = routed ? path + '#' + routed : path
+  if (Object.hasOwn(aliases, key)) key = aliases[key]
+  for (const pattern of pages.patterns || []) if (matches(pattern, key)) return pattern
+  return key
+}
+
+const fragmentOf = (url) => url.includes('#') ? url.slice(url.indexOf('#') + 1) : ''
+
+/** A page's key: its path relative to the variant's URL, then routes, aliases, patterns. */
+export function pageKey (url, variantUrl, pages = DEFAULT_PAGES) {
   const base = bare(variantUrl)
   const b = bare(url)
   let path
   if (b === base || b.startsWith(base + '/')) path = b.slice(base.length)
   else { try { path = new URL(url).pathname } catch (e) { path = b } }
-  return path.replace(/\/+$/, '') || '/'
+  return keyOf(path, fragmentOf(url), pages)
 }
 
-/** fnmatch-style `*` and `?` over page keys. */
-function globRe (pattern) {
-  const escape = (c) => c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')
-  const body = Array.from(pattern, (c) => c === '*' ? '.*' : c === '?' ? '.' : escape(c)).join('')
-  return new RegExp('^' + body + '$')
+/** A page key written in a study file, in the form keys take. */
+export function writtenKey (path, pages = DEFAULT_PAGES) {
+  return keyOf(bare(path), fragmentOf(path), pages)
+}
+
+/** True when a key is a pattern (`*`, `?` or a `:name` segment). */
+export function isPattern (key) {
+  return key.includes('*') || key.includes('?') || key.split('/').some((s) => NAME_SEGMENT.test(s))
+}
+
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+
+function patternRe (pattern) {
+  const parts = pattern.split('/').map((segment, i) => {
+    if (i && NAME_SEGMENT.test(segment)) return '[^/]+'
+    return segment.split('**').map((piece) =>
+      Array.from(piece, (c) => c === '*' ? '[^/]*' : c === '?' ? '[^/]' : escape(c)).join('')).join('.*')
+  })
+  return new RegExp('^' + parts.join('/') + '$')
+}
+
+/** True when `key` is one of the pages `pattern` names (or the pattern itself). */
+export function matches (pattern, key) {
+  return key === pattern || (isPattern(pattern) && patternRe(pattern).test(key))
 }
 
 /** The criterion in words: "reaches /cart", or "reached /cart" once met. */
@@ -29,11 +76,10 @@ export function criterionText (success, met) {
 }
 
 /** True when the participant's event meets the success criterion. */
-export function meets (success, e, variantUrl) {
+export function meets (success, e, variantUrl, pages = DEFAULT_PAGES) {
   if (success.url) {
     if (e.type !== 'page' || !e.url) return false
-    const want = success.url.includes('*') ? success.url : (bare(success.url) || '/')
-    return globRe(want).test(pageKey(e.url, variantUrl))
+    return matches(writtenKey(success.url, pages), pageKey(e.url, variantUrl, pages))
   }
   if (success.click) return e.type === 'click' && e.sel === success.click
   if (success.event) return e.type === 'custom' && e.label === success.event
@@ -57,9 +103,9 @@ export function derive (ordered, study, variantUrl) {
     if (s.first === null) s.first = e.ts
     if (e.source === 'participant') {
       s.lastP = e
-      if (e.type === 'page') { s.page = e; s.scroll = null }
+      if (e.type === 'page' && !e.kind) { s.page = e; s.scroll = null } // kind: a page inside a frame
       if (e.type === 'scroll') s.scroll = Math.max(s.scroll || 0, e.value || 0)
-      if (s.open && !s.open.met && meets(success[s.open.task], e, variantUrl)) {
+      if (s.open && !s.open.met && meets(success[s.open.task], e, variantUrl, study.pages)) {
         s.open.met = e
         s.met.push({ ts: e.ts, task: s.open.task, e })
       }
