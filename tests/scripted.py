@@ -64,7 +64,7 @@ class Recorder:
         ``skew`` is the client's clock error (added to its t and sent); ``delay`` the
         network delay from the last event to the server's receipt. Any event type
         is accepted from either side, so a script can put anything anywhere.
-        Returns ``(duplicates, stored)`` as the writer counts them.
+        Returns ``(accepted, duplicates)`` as the writer counts them.
         """
         events = [
             dict(e, seq=e.get("seq", n), t=self.clock + e["t"] + skew) for n, e in enumerate(events)
