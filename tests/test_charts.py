@@ -158,7 +158,7 @@ def test_row_chart_labels_every_row_and_says_why_one_is_empty(kind: str) -> None
     root = rows_chart(kind)
     assert texts(root, "group") == ["find-the-returns-poli…", "buy"]
     assert "Find how long returns take." in tooltips(root)  # the full words behind a cut label
-    assert texts(root, "variant") == ["A", "B-va…", "A", "B-va…"]
+    assert texts(root, "variant") == ["A", "B-var…", "A", "B-var…"]
     assert texts(root, "value") == ["50% (10–90%)", "—", "100%", "0%"]
     assert texts(root, "empty") == ["no attempts"]
     assert (
