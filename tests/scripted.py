@@ -71,7 +71,10 @@ class Recorder:
         ]
         source = schema.SOURCE_MODERATOR if moderator else schema.SOURCE_SNIPPET
         item = _batch(info, source, page, events, schema.EVENT_TYPES, skew, delay)
-        return self.writer.write([item])[0]  # type: ignore[no-any-return]
+        result = self.writer.write([item])[0]
+        if isinstance(result, store.StoreError):
+            raise result
+        return result
 
     def record(self, sim: SimSession, delay: float = 20.0) -> store.SessionInfo:
         """Write one simulated session: its page loads from the snippet, its moderator's events."""

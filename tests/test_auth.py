@@ -64,7 +64,8 @@ async def http(aiohttp_client: Any) -> Any:
 async def whoami(http: Any, method: str = "GET", **kwargs: Any) -> dict[str, Any]:
     resp = await http.request(method, "/whoami", **kwargs)
     assert resp.status == 200
-    return await resp.json()  # type: ignore[no-any-return]
+    answer: dict[str, Any] = await resp.json()
+    return answer
 
 
 def cookie(issued: float, nonce: str = "nonce123", key: bytes = KEY) -> dict[str, str]:

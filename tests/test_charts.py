@@ -58,6 +58,12 @@ def _words(node: ET.Element) -> str:
     return (node.text or "") + inner
 
 
+def title_of(node: ET.Element) -> str | None:
+    """The tooltip of one mark (its own ``<title>`` child)."""
+    title = node.find(f"{NS}title")
+    return None if title is None else title.text
+
+
 def tooltips(root: ET.Element) -> list[str]:
     return [t.text or "" for t in root.iter(f"{NS}title")]
 
@@ -171,11 +177,7 @@ def test_row_chart_labels_every_row_and_says_why_one_is_empty(kind: str) -> None
 
 def test_points_are_filled_for_successes_and_placed_on_the_axis() -> None:
     root = rows_chart("points")
-    dots = {
-        c.find(f"{NS}title").text: c
-        for c in root.iter(f"{NS}circle")
-        if c.find(f"{NS}title") is not None
-    }  # type: ignore[union-attr]
+    dots = {title_of(c): c for c in root.iter(f"{NS}circle")}
     assert float(dots["P1 (A): 20%"].get("cx", "")) == pytest.approx(PLOT_X + 0.2 * PLOT_W)
     assert (
         dots["P1 (A): 20%"].get("fill") == "#111111"
@@ -192,9 +194,7 @@ def test_flow_chart_draws_the_expected_path_and_the_ways_off_it() -> None:
     steps = [Step("/", "/shoes", 2, True), Step("/shoes", "/cart", 2, True), Step("/", "/help<script>", 1, False),
              Step("/help<script>", "/shoes", 1, False), Step("/cart", "/cart", 4, False)]  # fmt: skip
     root = parse(charts.flow_chart("flow-0-0", "Click paths", "desc", nodes, steps))
-    paths = {
-        p.find(f"{NS}title").text: p.get("class") for p in root.iter(f"{NS}path") if p.get("class")
-    }  # type: ignore[union-attr]
+    paths = {title_of(p): p.get("class") for p in root.iter(f"{NS}path") if p.get("class")}
     assert paths == {"/ → /shoes: 2": "step step-on", "/shoes → /cart: 2": "step step-on",
                      "/ → /help<script>: 1": "step step-off", "/help<script> → /shoes: 1": "step step-back"}  # fmt: skip
     assert "/cart → /cart: 4" not in paths  # a reload of the same page is no step to draw

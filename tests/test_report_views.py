@@ -320,7 +320,7 @@ def test_misclick_seq_and_sus_charts(ctx: Context) -> None:
     assert [r[:4] for r in seq.rows[:3]] == [["buy", "A", "2", "4.0"], ["buy", "B", "1", "7.0"],
                                              ["buy", "C", "0", DASH]]  # fmt: skip
     sus = figures.sus_chart(ctx, figures.sus_rows(ctx))
-    assert [r[:3] + r[4:6] for r in sus.rows] == [["A", "2", "75.0", "75.0", "B"], ["B", "1", "87.5", "87.5", "A+"],
+    assert [[*r[:3], *r[4:6]] for r in sus.rows] == [["A", "2", "75.0", "75.0", "B"], ["B", "1", "87.5", "87.5", "A+"],
                                                  ["C", "0", DASH, DASH, DASH]]  # fmt: skip
     assert sus.svg is not None
     for score in ("P1 (A): 50", "P2 (A): 100", "P3 (B): 87.5"):
@@ -337,7 +337,7 @@ def test_flows_highlight_the_expected_path_and_the_way_astray(ctx: Context) -> N
     assert a.reference == "Top row: the study's expected path (/ > /shoes > /cart)."
     assert a.followed == "1 of 2 attempts followed it exactly."
     assert a.astray == ["/ → /help instead of /shoes: 1 time"]
-    assert sorted(a.chart.rows) == [["/", "/help", "1", "no"], ["/", "/shoes", "1", "yes"],
+    assert sorted(list(r) for r in a.chart.rows) == [["/", "/help", "1", "no"], ["/", "/shoes", "1", "yes"],
                                     ["/shoes", "/cart", "1", "yes"]]  # fmt: skip
     assert b.followed == "1 of 1 attempts followed it exactly." and b.astray == []
     assert (c.chart.svg, c.chart.empty, c.followed) == (
