@@ -1,12 +1,11 @@
-"""Plain-Python twins of the analyzer's kernels, and a plain way to record sessions.
+"""Plain-Python twins of the analyzer's kernels.
 
 Each twin takes what its kernel's wrapper takes and returns the same figures
 as Python lists, computed the obvious way: one event, one attempt, one rule
 at a time, straight from the definitions in shared/DESIGN.md and the rules
 in ``analyzer/kernels.py``'s docstring. Tests compare the two.
 
-``Recorder`` writes sessions into a real SQLite file through the recorder's
-own validation and store, as the collector would.
+Sessions are written into real databases by ``tests/scripted.py``.
 """
 
 from __future__ import annotations
@@ -15,15 +14,11 @@ import itertools
 import math
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from analyzer.config import DEFAULT_THRESHOLDS, Thresholds
 from analyzer.kernels import jit as K
-from recorder.storage import store
 from recorder.wire import schema
-from recorder.wire.studyfile import parse_study
 
 # -- twins -----------------------------------------------------------------------------------
 
@@ -247,53 +242,6 @@ def group_medians(codes, values):
         if math.isfinite(value):
             groups[int(code)].append(float(value))
     return {c: (len(v), statistics.median(v) if v else math.nan) for c, v in groups.items()}
-
-
-# -- recording sessions into a real database ----------------------------------------------------
-
-
-@dataclass
-class Recorder:
-    """Writes sessions into a real uxlab database, through the recorder's validation and store."""
-
-    path: Path
-    study: dict[str, Any]
-    conn: Any = None
-    writer: Any = None
-    clock: float = 1_764_000_000_000.0
-    infos: dict[str, store.SessionInfo] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.conn = store.open_db(self.path)
-        store.save_study(self.conn, parse_study(self.study))
-        self.writer = store.EventStore(self.conn)
-
-    def session(self, participant: str, variant: str) -> store.SessionInfo:
-        """Open a session."""
-        info = store.new_session(self.conn, self.study["id"], participant, variant)
-        self.infos[info.token] = info
-        return info
-
-    def send(self, info: store.SessionInfo, events: list[dict[str, Any]], page: str = "load-1",
-             skew: float = 0.0, delay: float = 5.0, moderator: bool = False) -> tuple[int, int]:  # fmt: skip
-        """Send one batch: ``t`` of each event is ms after the recorder's clock origin.
-
-        ``skew`` is the client's clock error (added to its t and sent); ``delay`` the
-        network delay from the last event to the server's receipt.
-        """
-        events = [
-            dict(e, seq=e.get("seq", n), t=self.clock + e["t"] + skew) for n, e in enumerate(events)
-        ]
-        sent = max(e["t"] for e in events)
-        received = sent - skew + delay
-        opts = schema.Options(types=schema.EVENT_TYPES, tasks=info.tasks)
-        batch = schema.Batch(info.token, page, sent, schema.validate_events(events, opts))
-        source = schema.SOURCE_MODERATOR if moderator else schema.SOURCE_SNIPPET
-        return self.writer.write([(info, source, batch, received)])[0]  # type: ignore[no-any-return]
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
 
 
 # -- problem discovery (analyzer.findings.tables), the slow way -----------------------------------

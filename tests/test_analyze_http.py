@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Server, uxlab_cmd
-from tests.naive import Recorder
+from tests.scripted import Recorder
 from tests.test_metrics import EXPECTED, STUDY, script
 
 

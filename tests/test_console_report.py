@@ -8,18 +8,15 @@ from typing import Any
 
 from analyzer.metrics.analyze import analyze
 from analyzer.report.render import render_report
-from recorder.storage import store
 from tests.conftest import STUDY_DOC
-from tests.simdata import write_sessions
+from tests.scripted import Recorder
 from tests.test_console import observer_link, sign_in
 
 
 async def test_report_page_for_moderator_and_observer(client: Any, fresh_db: sqlite3.Connection,
                                                       db_path: Path) -> None:  # fmt: skip
-    from recorder.simulate import generate
-
-    study = store.load_study(fresh_db, STUDY_DOC["id"])
-    write_sessions(fresh_db, study, generate(study, 6, seed=4, end_ms=1.8e12))
+    rec = Recorder(db_path, STUDY_DOC, conn=fresh_db)
+    rec.simulate(6, seed=4)
 
     resp = await client.get("/studies/checkout-2026/report")
     assert resp.status == 401  # the sign-in form, not the report
@@ -29,7 +26,7 @@ async def test_report_page_for_moderator_and_observer(client: Any, fresh_db: sql
     resp = await client.get("/studies/checkout-2026/report")
     assert resp.status == 200 and resp.content_type == "text/html"
     html = await resp.text()
-    expected = render_report(analyze(db_path, "checkout-2026"), study)
+    expected = render_report(analyze(db_path, "checkout-2026"), rec.parsed)
     # The page is the same report as `uxlab report` writes (its generation time aside).
     assert _without_stamp(html) == _without_stamp(expected)
     assert "script-src" not in resp.headers["Content-Security-Policy"]

@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 
 from recorder.cli import main
 from tests.conftest import STUDY_DOC
-from tests.test_report import analyze_json, record_simulated, run
+from tests.scripted import record_simulated
+from tests.test_report import analyze_json, run
 
 # The "Output tables" of shared/DESIGN.md, word for word: a spreadsheet built on them must keep working.
 DOCUMENTED = {

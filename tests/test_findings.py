@@ -20,7 +20,7 @@ from analyzer.findings import tables as findings
 from analyzer.metrics import analyze as metrics
 from recorder.findings import store as findings_store
 from tests import naive
-from tests.naive import Recorder
+from tests.scripted import Recorder
 
 # -- published figures -----------------------------------------------------------------------
 

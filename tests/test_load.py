@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from analyzer import load
 from recorder.storage import store
 from recorder.wire import pages, schema
-from tests.naive import Recorder
+from tests.scripted import Recorder
 
 STUDY: dict[str, Any] = {
     "id": "shop",

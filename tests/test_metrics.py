@@ -16,7 +16,7 @@ from analyzer.kernels import jit as kernels
 from analyzer.load import load_study_data
 from analyzer.metrics import analyze as metrics
 from recorder.cli import build_parser, main
-from tests.naive import Recorder
+from tests.scripted import Recorder
 
 STUDY: dict[str, Any] = {
     "id": "shop",

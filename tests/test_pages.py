@@ -13,7 +13,7 @@ from analyzer.metrics.analyze import analyze
 from recorder.storage import store
 from recorder.wire import pages
 from recorder.wire.studyfile import StudyError, parse_study
-from tests.naive import Recorder
+from tests.scripted import Recorder
 
 CASES = json.loads((Path(__file__).parent / "cases" / "page_keys.json").read_text())
 

@@ -1,7 +1,8 @@
 """``uxlab report``: one self-contained HTML file, opened in a real Chromium.
 
-Studies are recorded in-process (``recorder.simulate.generate`` written
-through the recorder's own validation and store into a real SQLite file), or
+Studies are recorded in-process (``tests/scripted.py``: simulated or
+scripted sessions through the recorder's own validation and store into a
+real SQLite file), or
 sent over HTTP by ``uxlab simulate`` to a real ``uxlab serve``. The report
 is written by the real CLI and read back in headless Chromium: nothing may
 be fetched, nothing may be logged as an error, every section and chart must
@@ -25,11 +26,10 @@ import pytest
 
 from analyzer.metrics.analyze import analyze
 from analyzer.report.render import SECTIONS, render_report
-from recorder.simulate import generate
 from recorder.storage import store
 from recorder.wire import schema
-from recorder.wire.studyfile import parse_study
 from tests.conftest import STUDY_DOC, Server, uxlab_cmd
+from tests.scripted import Recorder, record_simulated
 
 pytestmark = pytest.mark.browser
 
@@ -38,39 +38,6 @@ CHARTS = ("chart-success", "chart-time", "chart-errors", "chart-misclicks", "cha
           "chart-sus", "chart-seq")  # fmt: skip
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 NOT_A_FIGURE = re.compile(r"\b(nan|NaN|None|null|undefined|inf|Infinity)\b")
-
-
-# ------------------------------------------------------------------ recording
-
-
-def record_simulated(db: Path, doc: dict[str, Any], participants: int, seed: int = 1,
-                     **options: Any) -> None:  # fmt: skip
-    """Simulated sessions of a study, written as the collector would write them."""
-    study = parse_study(doc)
-    conn = store.open_db(db)
-    try:
-        store.save_study(conn, study)
-        writer = store.EventStore(conn)
-        for sim in generate(study, participants, seed=seed, end_ms=END_MS, **options):
-            info = store.new_session(conn, study.id, sim.participant, sim.variant)
-            batches = [
-                (info, load, events, sim.skew_ms, schema.SOURCE_SNIPPET)
-                for load, events in sim.loads
-            ]
-            batches.append((info, "console", sim.moderator, 0.0, schema.SOURCE_MODERATOR))
-            writer.write([_batch(*b) for b in batches])
-    finally:
-        conn.close()
-
-
-def _batch(info: store.SessionInfo, load: str, events: list[dict[str, Any]], skew: float,
-           source: int) -> tuple[Any, ...]:  # fmt: skip
-    types = (
-        schema.MODERATOR_TYPES if source == schema.SOURCE_MODERATOR else schema.PARTICIPANT_TYPES
-    )
-    rows = schema.validate_events(events, schema.Options(types=types, tasks=info.tasks))
-    sent = max(e["t"] for e in events)
-    return info, source, schema.Batch(info.token, load, sent, rows), sent - skew + 20.0
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -359,32 +326,30 @@ PAYLOAD = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2
 def test_text_from_pages_and_moderators_is_shown_never_run(db_path: Path, opened: Any) -> None:
     doc = {**STUDY_DOC, "name": f"Study {PAYLOAD}",
            "tasks": [{**STUDY_DOC["tasks"][0], "prompt": f"Prompt {PAYLOAD}"}]}  # fmt: skip
-    conn = store.open_db(db_path)
-    store.save_study(conn, parse_study(doc))
-    writer = store.EventStore(conn)
+    rec = Recorder(db_path, doc)
     evil_url = "http://proto.test/A/<script>window.__pwned=3</script>"
     for n, variant in enumerate(("A", "B")):
-        info = store.new_session(conn, doc["id"], f"P{n}", variant)
+        info = rec.session(f"P{n}", variant)
         page = [
-            {"seq": 0, "t": END_MS, "type": "page", "url": f"http://proto.test/{variant}/", "timing": {"load": 300}},
-            {"seq": 1, "t": END_MS + 900, "type": "click", "x": 40, "y": 50, "sel": PAYLOAD, "label": PAYLOAD,
+            {"seq": 0, "t": 0, "type": "page", "url": f"http://proto.test/{variant}/", "timing": {"load": 300}},
+            {"seq": 1, "t": 900, "type": "click", "x": 40, "y": 50, "sel": PAYLOAD, "label": PAYLOAD,
              "interactive": False},
-            {"seq": 2, "t": END_MS + 3000, "type": "page", "url": evil_url, "title": PAYLOAD},
+            {"seq": 2, "t": 3000, "type": "page", "url": evil_url, "title": PAYLOAD},
         ]  # fmt: skip
         moderator = [
-            {"seq": 0, "t": END_MS + 100, "type": "task_start", "task": "buy-shoes"},
-            {"seq": 1, "t": END_MS + 2000, "type": "marker", "kind": "note", "text": PAYLOAD},
+            {"seq": 0, "t": 100, "type": "task_start", "task": "buy-shoes"},
+            {"seq": 1, "t": 2000, "type": "marker", "kind": "note", "text": PAYLOAD},
             {
                 "seq": 2,
-                "t": END_MS + 5000,
+                "t": 5000,
                 "type": "task_end",
                 "task": "buy-shoes",
                 "outcome": "failure",
             },
         ]
-        writer.write([_batch(info, "load-1", page, 0.0, schema.SOURCE_SNIPPET),
-                      _batch(info, "console", moderator, 0.0, schema.SOURCE_MODERATOR)])  # fmt: skip
-    conn.close()
+        rec.send(info, page)
+        rec.send(info, moderator, page="console", moderator=True)
+    rec.close()
     path = write_report(db_path, doc["id"], db_path.with_name("report.html"))
     html = path.read_text()
     assert "<script" not in html.lower() and "<img" not in html.lower()
@@ -414,16 +379,14 @@ def test_missing_data_reads_as_no_data(db_path: Path, opened: Any) -> None:
         **STUDY_DOC,
         "variants": [*STUDY_DOC["variants"], {"id": "C", "url": "http://proto.test/C/"}],
     }
-    conn = store.open_db(db_path)
-    store.save_study(conn, parse_study(doc))
-    writer = store.EventStore(conn)
+    rec = Recorder(db_path, doc)
     for n, variant in enumerate(("A", "B", "A")):
-        info = store.new_session(conn, doc["id"], f"P{n}", variant)
-        moderator = [{"seq": 0, "t": END_MS, "type": "task_start", "task": "find-help"},
-                     {"seq": 1, "t": END_MS + 30_000 * (n + 1), "type": "task_end", "task": "find-help",
+        info = rec.session(f"P{n}", variant)
+        moderator = [{"seq": 0, "t": 0, "type": "task_start", "task": "find-help"},
+                     {"seq": 1, "t": 30_000 * (n + 1), "type": "task_end", "task": "find-help",
                       "outcome": "success" if n else "abandoned"}]  # fmt: skip
-        writer.write([_batch(info, "console", moderator, 0.0, schema.SOURCE_MODERATOR)])
-    conn.close()
+        rec.send(info, moderator, page="console", moderator=True)
+    rec.close()
     report = opened(write_report(db_path, doc["id"], db_path.with_name("report.html")))
     assert report.requests == [report.url] and report.errors == []
     text = visible_text(report)

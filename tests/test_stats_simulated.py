@@ -14,7 +14,7 @@ import pytest
 from analyzer.metrics.analyze import analyze
 from recorder.storage import store
 from tests.conftest import STUDY_DOC
-from tests.simdata import simulated_study
+from tests.scripted import Recorder
 
 
 def comparisons(db: Path, study: str) -> dict[tuple[str, str], dict[str, object]]:
@@ -23,9 +23,9 @@ def comparisons(db: Path, study: str) -> dict[tuple[str, str], dict[str, object]
 
 
 def test_a_better_variant_is_found(db_path: Path) -> None:
-    conn = store.open_db(db_path)
     # 50 per variant: B's true time ratio (38 s / 55 s) is then about 3.7 standard errors from 1.
-    simulated_study(conn, STUDY_DOC, participants=100, seed=2026)
+    with Recorder(db_path, STUDY_DOC) as rec:
+        rec.simulate(participants=100, seed=2026)
     found = comparisons(db_path, STUDY_DOC["id"])
     for task in ("buy-shoes", "find-help", "subscribe"):
         time = found[(task, "time")]
@@ -49,7 +49,7 @@ def test_false_positive_rate_stays_near_five_percent(db_path: Path) -> None:
     tested = dict.fromkeys(rejected, 0)
     for seed in seeds:
         study = f"null-{seed}"
-        simulated_study(conn, {**STUDY_DOC, "id": study}, participants=20, seed=seed, same=True)
+        Recorder(db_path, {**STUDY_DOC, "id": study}, conn=conn).simulate(20, seed=seed, same=True)
         for (_, metric), row in comparisons(db_path, study).items():
             if metric in rejected and row["p_value"] is not None:
                 tested[metric] += 1

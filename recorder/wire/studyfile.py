@@ -248,6 +248,7 @@ def _unique(items: list[Any], what: str) -> None:
 def parse_study(doc: dict[str, Any]) -> Study:
     """Check a parsed study document and build the :class:`Study`."""
     _known(doc, TOP_KEYS, "")
+    study_id = _ident(doc.get("id"), "id")  # first: the name defaults to it
     pages = _pages(doc.get("pages", {}))
     variants_doc = doc.get("variants")
     if not isinstance(variants_doc, list) or not variants_doc:
@@ -282,7 +283,7 @@ def parse_study(doc: dict[str, Any]) -> Study:
     if not isinstance(capture, bool):
         raise StudyError("capture_input_values: must be true or false")
     return Study(
-        id=_ident(doc.get("id"), "id"),
+        id=study_id,
         name=name,
         origins=origins,
         variants=variants,
