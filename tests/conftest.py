@@ -126,7 +126,8 @@ class Server:
         if proc.poll() is None:
             proc.send_signal(sig)
             proc.wait(timeout=30)
-        self.drain.join(timeout=10)
+        if self.drain.is_alive():  # not started when the server never came up
+            self.drain.join(timeout=10)
         if proc.stdout is not None:
             proc.stdout.close()
 
