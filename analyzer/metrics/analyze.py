@@ -2,12 +2,10 @@
 
 Loads the study once (:mod:`analyzer.load`), runs the kernels
 (:mod:`analyzer.kernels.jit`) and turns their arrays into the tables of
-shared/DESIGN.md ("Output tables") as plain rows: lists of dicts whose keys
-are the table's columns in order, ``None`` where a value does not exist. The
+docs/output-tables.md as plain rows: lists of dicts whose keys are the
+table's columns in order, ``None`` where a value does not exist. The
 statistics tables (``tasks``, ``participants``, ``comparisons``) come from
-:mod:`analyzer.metrics.tables` when it is installed; until then ``tasks`` and
-``participants`` hold plain counts and rates and ``comparisons`` is empty.
-No pandas needed.
+:mod:`analyzer.metrics.tables`. No pandas needed.
 
 The kernels run when :func:`analyze` returns; each table is made when first
 asked for, so that a command pays only for what it outputs: on 10 million
@@ -18,10 +16,7 @@ statistics read the attempts' columns straight from the kernels' arrays
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
-import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,6 +31,7 @@ from analyzer.findings import suggestions as suggestion_tables
 from analyzer.findings import tables as findings_tables
 from analyzer.kernels import jit as kernels
 from analyzer.load import StudyData, load_study_data, rating_answers
+from analyzer.metrics import tables as statistics_tables
 from analyzer.metrics.attempts import AttemptColumns, Numbers
 from recorder.errors import UxlabError
 from recorder.wire import schema
@@ -162,27 +158,21 @@ class StudyResults:
 
     @cached_property
     def tasks(self) -> list[dict[str, Any]]:
-        """The ``tasks`` table: statistics per task x variant (plain counts without them)."""
-        tables, data = _statistics(), self.data
-        if tables is None:
-            return plain_task_rows(self.attempts, data.tasks, data.variants)
-        return tables.task_table(self._attempt_columns, data.tasks, data.variants)
+        """The ``tasks`` table: statistics per task x variant."""
+        return statistics_tables.task_table(
+            self._attempt_columns, self.data.tasks, self.data.variants
+        )
 
     @cached_property
     def participants(self) -> list[dict[str, Any]]:
         """The ``participants`` table: one row per session."""
-        tables = _statistics()
-        if tables is None:
-            return plain_participant_rows(self.attempts, self.sessions)
-        return tables.participant_table(self._attempt_columns, self.sessions)
+        return statistics_tables.participant_table(self._attempt_columns, self.sessions)
 
     @cached_property
     def comparisons(self) -> list[dict[str, Any]]:
-        """The ``comparisons`` table: variants compared (empty without the statistics)."""
-        tables, data = _statistics(), self.data
-        if tables is None:
-            return []
-        return tables.comparison_table(
+        """The ``comparisons`` table: variants compared."""
+        data = self.data
+        return statistics_tables.comparison_table(
             self._attempt_columns, self.sessions, data.tasks, data.variants,
             design=data.study.design,
         )  # fmt: skip
@@ -515,103 +505,3 @@ def page_speed_rows(data: StudyData) -> list[dict[str, Any]]:
 
 def _finite(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 1)
-
-
-# -- statistics tables -----------------------------------------------------------------------
-
-
-STATISTICS = ("task_table", "participant_table", "comparison_table")
-
-
-def _statistics() -> Any:
-    """The statistics module :mod:`analyzer.metrics.tables`, or None where it is not delivered."""
-    if importlib.util.find_spec("analyzer.metrics.tables") is None:
-        return None
-    try:
-        tables = importlib.import_module("analyzer.metrics.tables")
-    except ImportError:
-        return None
-    return tables if all(hasattr(tables, name) for name in STATISTICS) else None
-
-
-def stats_tables(data: StudyData, attempts: list[dict[str, Any]],
-                 sessions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ...]:  # fmt: skip
-    """``tasks``, ``participants``, ``comparisons``: from :mod:`analyzer.metrics.tables` where present.
-
-    The statistics module is called with the attempt and session rows and the
-    study's task ids and variant ids (in study order). (:class:`StudyResults`
-    gives it the attempts as columns read from the arrays instead.)
-    """
-    tasks, variants, tables = data.tasks, data.variants, _statistics()
-    if tables is not None:
-        return (tables.task_table(attempts, tasks, variants), tables.participant_table(attempts, sessions),
-                tables.comparison_table(attempts, sessions, tasks, variants,
-                                        design=data.study.design))  # fmt: skip
-    return (
-        plain_task_rows(attempts, tasks, variants),
-        plain_participant_rows(attempts, sessions),
-        [],
-    )
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(statistics.fmean(values), 4) if values else None
-
-
-def plain_task_rows(
-    attempts: list[dict[str, Any]], tasks: list[str], variants: list[str]
-) -> list[dict[str, Any]]:
-    """The ``tasks`` table with plain counts and rates (no intervals) until statistics arrive."""
-    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
-    for a in attempts:
-        groups.setdefault((a["task"], a["variant"]), []).append(a)
-    rows = []
-    for task in tasks:
-        for variant in variants:
-            mine = groups.get((task, variant), [])
-            n = len(mine)
-            won = [a for a in mine if a["outcome"] == "success"]
-            won_times = [a["time_s"] for a in won if a["time_s"] and a["time_s"] > 0]
-            all_times = [a["time_s"] for a in mine if a["time_s"] and a["time_s"] > 0]
-            clicks = sum(a["clicks"] for a in mine)
-            rate = lambda count, n=n: round(count / n, 4) if n else None  # noqa: E731
-            values = {
-                "task": task, "variant": variant, "attempts": n, "successes": len(won),
-                "success_rate": rate(len(won)),
-                "abandonment_rate": rate(sum(a["outcome"] == "abandoned" for a in mine)),
-                "time_gm_s": round(statistics.geometric_mean(won_times), 3) if won_times else None,
-                "time_median_s": statistics.median(won_times) if won_times else None,
-                "time_gm_all_s": round(statistics.geometric_mean(all_times), 3) if all_times else None,
-                "error_rate": rate(sum(a["errors"] > 0 for a in mine)),
-                "errors_per_attempt": _mean([a["errors"] for a in mine]),
-                "misclick_rate": round(sum(a["misclicks"] for a in mine) / clicks, 4) if clicks else None,
-                "clicks_mean": _mean([a["clicks"] for a in mine]),
-                "lostness_mean": _mean([a["lostness"] for a in mine if a["lostness"] is not None]),
-                "directness_rate": rate(sum(bool(a["direct"]) for a in mine)),
-                "seq_mean": _mean([a["seq"] for a in mine if a["seq"] is not None]),
-            }  # fmt: skip
-            rows.append({column: values.get(column) for column in TASK_COLUMNS})
-    return rows
-
-
-def sus_score(answers: list[int]) -> float:
-    """The SUS score (0-100) of ten answers 1-5 (Brooke 1996)."""
-    return 2.5 * sum((a - 1) if i % 2 == 0 else (5 - a) for i, a in enumerate(answers))
-
-
-def plain_participant_rows(
-    attempts: list[dict[str, Any]], sessions: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The ``participants`` table with plain sums until statistics arrive."""
-    groups: dict[int, list[dict[str, Any]]] = {}
-    for a in attempts:
-        groups.setdefault(a["session"], []).append(a)
-    rows = []
-    for session in sessions:
-        mine = groups.get(session["session"], [])
-        values = (session["participant"], session["variant"], session["session"], len(mine),
-                  sum(a["outcome"] == "success" for a in mine),
-                  round(sum(a["time_s"] or 0.0 for a in mine), 3), sum(a["errors"] for a in mine),
-                  sus_score(session["sus"]) if session["sus"] else None)  # fmt: skip
-        rows.append(dict(zip(PARTICIPANT_COLUMNS, values, strict=True)))
-    return rows
