@@ -15,7 +15,7 @@ from analyzer.config import DEFAULT_THRESHOLDS
 from analyzer.kernels import jit as kernels
 from analyzer.load import load_study_data
 from analyzer.metrics import analyze as metrics
-from analyzer.metrics import tables
+from analyzer.metrics import columns, tables
 from recorder.cli import build_parser, main
 from tests.scripted import Recorder
 
@@ -120,8 +120,8 @@ EXPECTED = [
 
 def test_attempts_worked_out_by_hand(shop_db: Path) -> None:
     attempts = metrics.analyze(shop_db, "shop").attempts
-    assert [list(a) for a in attempts] == [list(metrics.ATTEMPT_COLUMNS)] * 4
-    assert attempts == [{k: e[k] for k in metrics.ATTEMPT_COLUMNS} for e in EXPECTED]
+    assert [list(a) for a in attempts] == [list(columns.TABLES["attempts"])] * 4
+    assert attempts == [{k: e[k] for k in columns.TABLES["attempts"]} for e in EXPECTED]
 
 
 def test_an_attempt_nobody_ended(db_path: Path) -> None:
@@ -183,7 +183,7 @@ def test_sessions_markers_transitions(shop_db: Path) -> None:
             "ended_ms": CLOCK + 1405.0,
         },
     ]
-    assert [list(s) for s in results.sessions] == [list(metrics.SESSION_COLUMNS)] * 2
+    assert [list(s) for s in results.sessions] == [list(columns.SESSION_COLUMNS)] * 2
     assert results.markers == [
         {
             "participant": "P1",
@@ -324,7 +324,7 @@ def test_csv_of_attempts_and_of_a_named_table(
 ) -> None:
     assert analyze_command(cli("shop", "--db", str(shop_db), "--format", "csv")) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert list(rows[0]) == list(metrics.ATTEMPT_COLUMNS) and len(rows) == 4
+    assert list(rows[0]) == list(columns.TABLES["attempts"]) and len(rows) == 4
     assert (rows[3]["outcome"], rows[3]["lostness"], rows[3]["time_s"]) == ("failure", "", "0.2")
     out = tmp_path / "clicks.csv"
     assert (

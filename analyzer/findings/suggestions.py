@@ -30,12 +30,10 @@ import numpy as np
 from analyzer import config
 from analyzer.kernels import jit as kernels
 from analyzer.load import StudyData
+from analyzer.metrics.columns import TABLES as TABLE_COLUMNS
 from recorder.wire import schema
 
-SUGGESTION_COLUMNS = ("suggestion", "kind", "task", "variant", "page", "element", "participants",
-                      "evidence",
-                      # appended: a title to accept it with, and who
-                      "title", "participant_ids")  # fmt: skip
+SUGGESTION_COLUMNS = TABLE_COLUMNS["suggestions"]
 MAX_MOMENTS = 20  # evidence moments kept per suggestion
 GroupKey = tuple[
     str, str | None, str | None, str | None, str | None

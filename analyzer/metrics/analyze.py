@@ -33,27 +33,18 @@ from analyzer.kernels import jit as kernels
 from analyzer.load import StudyData, load_study_data, rating_answers
 from analyzer.metrics import tables as statistics_tables
 from analyzer.metrics.attempts import AttemptColumns, Numbers
+from analyzer.metrics.columns import (
+    CLICK_COLUMNS,
+    MARKER_COLUMNS,
+    PAGE_SPEED_COLUMNS,
+    SESSION_COLUMNS,
+    TRANSITION_COLUMNS,
+)
+from analyzer.metrics.columns import TABLES as TABLE_COLUMNS
 from recorder.errors import UxlabError
 from recorder.wire import schema
 
-ATTEMPT_COLUMNS = ("study", "variant", "participant", "session", "task", "outcome", "coded_by",
-                   "time_s", "clicks", "misclicks", "rage_clicks", "errors", "moderator_errors",
-                   "js_errors", "invalid_inputs", "pages", "distinct_pages", "backtracks",
-                   "path_edit_distance", "lostness", "direct", "seq", "path", "dead_clicks")  # fmt: skip
-TASK_COLUMNS = ("task", "variant", "attempts", "successes", "success_rate", "success_ci_low",
-                "success_ci_high", "abandonment_rate", "time_gm_s", "time_ci_low", "time_ci_high",
-                "time_median_s", "time_gm_all_s", "error_rate", "error_rate_ci_low",
-                "error_rate_ci_high", "errors_per_attempt", "misclick_rate", "clicks_mean",
-                "lostness_mean", "directness_rate", "seq_mean")  # fmt: skip
-PARTICIPANT_COLUMNS = ("participant", "variant", "session", "tasks", "successes", "time_total_s",
-                       "errors", "sus")  # fmt: skip
-MARKER_COLUMNS = ("participant", "variant", "task", "t_s", "kind", "text")
-SESSION_COLUMNS = ("session", "participant", "variant", "sus", "umux_lite", "nps", "started_ms",
-                   "ended_ms")  # fmt: skip
-TRANSITION_COLUMNS = ("task", "variant", "from", "to", "count")
-CLICK_COLUMNS = ("participant", "variant", "session", "task", "page", "x", "y", "target", "misclick",
-                 "rage", "label", "dead", "burst_start")  # fmt: skip
-PAGE_SPEED_COLUMNS = ("page", "variant", "loads", "load_ms_median", "ttfb_ms_median")
+ATTEMPT_COLUMNS = TABLE_COLUMNS["attempts"]  # the documented columns, then dead_clicks
 PATH_SEPARATOR = " > "
 # Outcome and coded_by words by code (kernels.UNCODED = 0; kernels.BY_* codes).
 OUTCOME_WORDS = np.array(
@@ -111,9 +102,7 @@ class StudyResults:
     265 000 attempt dicts of a large study nor the comparisons' tests).
     """
 
-    TABLES = ("attempts", "tasks", "participants", "comparisons", "markers", "sessions",
-              "transitions", "page_speed", "clicks", "findings", "finding_variants",
-              "finding_evidence", "problem_discovery", "discovery_curve", "suggestions")  # fmt: skip
+    TABLES = tuple(TABLE_COLUMNS)
     FINDING_TABLES = ("findings", "finding_variants", "finding_evidence", "problem_discovery",
                       "discovery_curve")  # fmt: skip
 

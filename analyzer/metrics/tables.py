@@ -1,10 +1,10 @@
-"""The ``tasks``, ``participants`` and ``comparisons`` tables of DESIGN.md, from attempt rows.
+"""The ``tasks``, ``participants`` and ``comparisons`` tables, from attempt rows.
 
-Input is the analyzer's ``attempts`` table (one dict per attempt, DESIGN's
-column names) and one dict per session (``session``, ``participant``,
-``variant``, ``sus``, ``umux_lite``, ``nps``). Output rows are dicts with
-DESIGN's columns in DESIGN's order, then a few extra columns at the end
-(``*_EXTRA_COLUMNS``). Every value is a plain int, float, str, bool or None:
+Input is the analyzer's ``attempts`` table (one dict per attempt, its
+documented column names) and one dict per session (``session``,
+``participant``, ``variant``, ``sus``, ``umux_lite``, ``nps``). Output rows
+are dicts with the documented columns in order, then a few appended ones
+(:mod:`analyzer.metrics.columns` lists both). Every value is a plain int, float, str, bool or None:
 never NaN, never a numpy scalar. A figure that cannot be computed is None and
 the row's ``caution`` or ``reading`` says why.
 
@@ -75,33 +75,6 @@ TASK_METRICS = ("success_rate", "error_rate", "time", "seq")
 STUDY_METRICS = ("sus", "umux_lite")
 
 
-def _columns(names: str) -> tuple[str, ...]:
-    return tuple(names.split())
-
-
-TASK_COLUMNS = _columns(
-    "task variant attempts successes success_rate success_ci_low success_ci_high "
-    "abandonment_rate time_gm_s time_ci_low time_ci_high time_median_s time_gm_all_s "
-    "error_rate error_rate_ci_low error_rate_ci_high errors_per_attempt misclick_rate "
-    "clicks_mean lostness_mean directness_rate seq_mean"
-)
-TASK_EXTRA_COLUMNS = _columns(
-    "uncoded time_n directness_ci_low directness_ci_high seq_ci_low seq_ci_high caution "
-    "time_all_ci_low time_all_ci_high time_median_all_s seq_ci_clipped"
-)
-PARTICIPANT_COLUMNS = _columns(
-    "participant variant session tasks successes time_total_s errors sus"
-)
-PARTICIPANT_EXTRA_COLUMNS = ("uncoded", "sus_grade", "umux_lite", "nps")
-COMPARISON_COLUMNS = _columns(
-    "task metric variant_a variant_b value_a value_b difference ci_low ci_high test "
-    "statistic p_value"
-)
-COMPARISON_EXTRA_COLUMNS = ("n_a", "n_b", "paired", "reading", "caution", "ci_clipped")
-SUS_SUMMARY_COLUMNS = _columns(
-    "variant sessions sus_n sus_mean sus_ci_low sus_ci_high sus_median sus_grade "
-    "sus_percentile umux_lite_n umux_lite_mean umux_lite_sus_equivalent nps_n nps sus_ci_clipped"
-)
 #: The study designs (the study file's ``design``): only "within" pairs participants.
 BETWEEN, WITHIN = "between", "within"
 
