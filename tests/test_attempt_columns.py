@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analyzer.kernels import jit as kernels
 from analyzer.metrics.attempts import (
     AttemptColumns,
     Cell,
@@ -54,6 +55,19 @@ def test_an_unknown_outcome_is_refused_by_name():
     columns = AttemptColumns(rows("success", "won"))
     with pytest.raises(ValueError, match="unknown outcome 'won'"):
         _ = columns.outcome
+
+
+def test_outcome_words_and_the_kernels_codes_are_one_set():
+    words = ["success", "failure", "abandoned", "skipped", "uncoded"]
+    from_words = AttemptColumns(rows(*words)).outcome
+    codes = np.array([kernels.OUTCOME_CODES[w] for w in words], dtype=np.int8)
+    from_codes = AttemptColumns.of_arrays(5, {"outcome": codes}, {}).outcome
+    assert (
+        from_words.tolist() == from_codes.tolist() == [1, 2, 3, 4, 0]
+    )  # the stored codes, 0 uncoded
+    assert [kernels.OUTCOME_WORDS[c] for c in from_codes.tolist()] == words
+    with pytest.raises(ValueError, match="unknown outcome '9'"):
+        _ = AttemptColumns.of_arrays(1, {"outcome": np.array([9], dtype=np.int8)}, {}).outcome
 
 
 def test_counts_must_be_whole_numbers():

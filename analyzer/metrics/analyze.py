@@ -46,10 +46,8 @@ from recorder.wire import schema
 
 ATTEMPT_COLUMNS = TABLE_COLUMNS["attempts"]  # the documented columns, then dead_clicks
 PATH_SEPARATOR = " > "
-# Outcome and coded_by words by code (kernels.UNCODED = 0; kernels.BY_* codes).
-OUTCOME_WORDS = np.array(
-    ["uncoded", *(schema.OUTCOME_NAMES.get(c, str(c)) for c in range(1, 16))], dtype=object
-)
+# Outcome and coded_by words by code (kernels.OUTCOME_CODES; kernels.BY_* codes).
+OUTCOME_WORDS = np.array([kernels.OUTCOME_WORDS.get(c, str(c)) for c in range(16)], dtype=object)
 CODED_BY_WORDS = np.array([None, "moderator", "criteria"], dtype=object)
 ANSWER_COUNTS = {item: count for item, (_, count, _, _) in schema.RATING_SCALES.items()}
 
@@ -364,7 +362,7 @@ def attempt_columns(
     whole_seq = np.where(np.isnan(seq), 0, seq).astype(np.int64).astype(np.float64)
     variant = data.events.session_variant[seg.session]
     columns = {
-        "outcome": OUTCOME_WORDS[seg.outcome].tolist(), "clicks": fig.clicks, "misclicks": fig.misclicks,
+        "outcome": seg.outcome, "clicks": fig.clicks, "misclicks": fig.misclicks,
         "errors": _errors(fig), "direct": fig.direct, "time_s": _present(time_s),
         "lostness": _present(fig.lostness), "seq": Numbers(whole_seq, ~np.isnan(seq)),
     }  # fmt: skip

@@ -44,16 +44,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from analyzer.kernels.structures import ABANDONED, SUCCESS
+from analyzer.metrics.attempts import OUTCOMES as OUTCOMES  # the outcomes the tables know
 from analyzer.metrics.attempts import (
-    ABANDONED,
-    SUCCESS,
     AttemptColumns,
     Cell,
     Numbers,
     distinct,
     sums_by_code,
 )
-from analyzer.metrics.attempts import OUTCOMES as OUTCOMES  # the outcomes the tables know
 from analyzer.numbers import plural
 from analyzer.stats import compare as stats
 from analyzer.stats import questionnaires
