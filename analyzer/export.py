@@ -10,7 +10,6 @@ time and the corrected time. Numbers stay numbers in XLSX and JSON; text never b
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from analyzer.cells import csv_cell, xlsx_cell
 from analyzer.metrics.analyze import analyze
 from analyzer.metrics.columns import TABLES as TABLE_COLUMNS
 from recorder.errors import UxlabError
+from recorder.settings import db_path
 from recorder.storage import store
 from recorder.wire import schema
 
@@ -203,7 +203,7 @@ def _ndjson(
 
 def export_command(args: Any) -> int:
     """``uxlab export STUDY --format F -o PATH``: analyze, then write every table and the raw events."""
-    db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    db = db_path(args.db)
     if not Path(db).exists():
         raise store.StoreError(f"no database at {db}")
     check_output(Path(args.output), args.format)

@@ -14,7 +14,6 @@ charts and table rows whole.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -27,6 +26,7 @@ from analyzer.numbers import plural
 from analyzer.report import figures, pages, sections
 from analyzer.report import findings as report_findings
 from recorder.errors import UxlabError
+from recorder.settings import db_path
 from recorder.storage import store
 from recorder.wire.studyfile import Study
 
@@ -124,7 +124,7 @@ def render_report(results: StudyResults, study: Study, *, generated: datetime | 
 
 def report_command(args: Any) -> int:
     """``uxlab report STUDY -o report.html [--db PATH]``: analyze the study and write its report."""
-    db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    db = db_path(args.db)
     if not Path(db).exists():
         raise store.StoreError(f"no database at {db}")
     output = Path(args.output)

@@ -50,6 +50,7 @@ from recorder.auth import require_moderator
 from recorder.console import data
 from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.findings import store as findings_store
+from recorder.settings import DEFAULTS
 from recorder.storage import store
 from recorder.web import HTML_ERRORS_KEY, LIVE_KEY, SETTINGS_KEY, ApiError, in_thread, json_response
 from recorder.wire import links
@@ -319,7 +320,7 @@ def _link_problem(study: Study, here: str, db: str) -> dict[str, Any] | None:
     found = links.port_mismatches(study, here)
     if not found:
         return None
-    db_arg = None if db == store.DEFAULT_DB else db
+    db_arg = None if db == DEFAULTS["db"] else db
     return {"variants": found, "here": here, "fix": links.fix_hint(study, here, db_arg)}
 
 

@@ -28,7 +28,6 @@ from recorder.wire.studyfile import Study, StudyError, Task, Variant, design_of
 if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
     import sqlite_utils
 
-DEFAULT_DB = "uxlab.db"
 PAGES_META = "pages:"  # meta name prefix of a study's [pages] table (JSON)
 
 
