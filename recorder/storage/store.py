@@ -647,7 +647,8 @@ class EventStore:
                     try:
                         # Tasks are checked before anything of the batch is written, so a
                         # refused batch leaves nothing behind to roll back.
-                        for task in {row[6] for row in batch.rows if row[6] is not None}:
+                        named = (row[schema.ROW_TASK] for row in batch.rows)
+                        for task in {task for task in named if task is not None}:
                             self._task(session.study_id, task)
                     except StoreError as exc:
                         results.append(exc)
