@@ -122,6 +122,16 @@ def render_report(results: StudyResults, study: Study, *, generated: datetime | 
     )
 
 
+def study_report(db: str | Path, study_id: str) -> str:
+    """Load, analyze and render one study: the HTML ``uxlab report`` writes and the console serves."""
+    conn = store.connect(db, readonly=True)
+    try:
+        study = store.load_study(conn, study_id)  # StoreError for an unknown study, before any work
+    finally:
+        conn.close()
+    return render_report(analyze(db, study_id), study)
+
+
 def report_command(args: Any) -> int:
     """``uxlab report STUDY -o report.html [--db PATH]``: analyze the study and write its report."""
     db = db_path(args.db)
@@ -130,12 +140,6 @@ def report_command(args: Any) -> int:
     output = Path(args.output)
     if not output.parent.is_dir():
         raise UxlabError(f"-o {output}: the folder {output.parent} does not exist")
-    conn = store.connect(db, readonly=True)
-    try:
-        study = store.load_study(conn, args.study)
-    finally:
-        conn.close()
-    html = render_report(analyze(db, args.study), study)
-    output.write_text(html, encoding="utf-8")
+    output.write_text(study_report(db, args.study), encoding="utf-8")
     print(f"wrote {output}")
     return 0

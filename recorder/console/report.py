@@ -14,15 +14,9 @@ from recorder.web import SETTINGS_KEY, in_thread
 
 
 def _render(db: str, study_id: str) -> str:
-    from analyzer.metrics.analyze import analyze
-    from analyzer.report.render import render_report
+    from analyzer.report.render import study_report
 
-    conn = store.connect(db, readonly=True)
-    try:
-        study = store.load_study(conn, study_id)
-    finally:
-        conn.close()
-    return render_report(analyze(db, study_id), study)
+    return study_report(db, study_id)
 
 
 @html_page
