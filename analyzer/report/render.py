@@ -25,6 +25,7 @@ from analyzer.metrics.analyze import StudyResults, analyze
 from analyzer.numbers import plural
 from analyzer.report import figures, pages, sections
 from analyzer.report import findings as report_findings
+from recorder import templating
 from recorder.errors import UxlabError
 from recorder.settings import db_path
 from recorder.storage import store
@@ -49,14 +50,8 @@ SECTIONS = (
 
 @cache
 def environment() -> jinja2.Environment:
-    """The report's jinja2 environment (autoescape on, undefined names are errors)."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("analyzer.report.render", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    """The report's jinja2 environment (:func:`recorder.templating.environment`, and its filters)."""
+    env = templating.environment(Path(__file__).parent / "templates")
     env.filters.update(
         pct=sections.pct, secs=sections.secs, num=sections.num, dash=_dash, plural=plural
     )

@@ -45,7 +45,7 @@ import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from recorder import auth
+from recorder import auth, templating
 from recorder.auth import require_moderator
 from recorder.console import data
 from recorder.demo.shop import EXAMPLE_STUDY
@@ -90,13 +90,7 @@ SOCKETS_KEY = web.AppKey("console_sockets", set[web.WebSocketResponse])
 
 @cache
 def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = templating.environment(TEMPLATES)
     env.globals["static"] = lambda name: f"/console/static/{name}"
     return env
 
