@@ -8,8 +8,8 @@ import pytest
 from analyzer.kernels import jit as kernels
 from analyzer.metrics.attempts import (
     AttemptColumns,
-    Cell,
     Numbers,
+    TaskCell,
     distinct,
     factorize,
     factorize_codes,
@@ -91,7 +91,7 @@ def test_a_cell_holds_its_coded_attempts_and_counts_the_others():
     )
     assert a.success_time.listed() == [12.0]
     assert cells[("t", "B")].success_time.listed() == []
-    empty = Cell.empty(AttemptColumns(attempts))
+    empty = TaskCell.empty(AttemptColumns(attempts))
     assert (empty.n, empty.uncoded) == (0, 0)
 
 

@@ -67,7 +67,7 @@ class ClickTable:
     position: np.ndarray  # int64: event position of each click
     session: np.ndarray  # int32 session index
     task: np.ndarray  # int32 task index, -1
-    page: np.ndarray  # int32 page key id, -1
+    key: np.ndarray  # int32: page key id of the page on screen (the ``page`` column), -1
     misclick: np.ndarray  # bool
     rage: np.ndarray  # bool
     dead: np.ndarray  # bool
@@ -83,7 +83,7 @@ class ClickTable:
         keys = np.array([*d.keys, None], dtype=object)
         targets = [d.targets.get(t) for t in ev.target[pos].tolist()]
         labels = [d.labels.get(n) for n in ev.label[pos].tolist()]
-        columns = (*names.sessions(self.session), names.tasks(self.task), keys[self.page].tolist(),
+        columns = (*names.sessions(self.session), names.tasks(self.task), keys[self.key].tolist(),
                    ev.x[pos].tolist(), ev.y[pos].tolist(), targets, self.misclick.tolist(),
                    self.rage.tolist(), labels, self.dead.tolist(), self.burst_start.tolist())  # fmt: skip
         participant, variant, session, *rest = columns

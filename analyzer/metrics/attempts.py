@@ -224,20 +224,20 @@ class AttemptColumns:
             return given.astype(bool)
         return np.array(self.column("direct"), dtype=bool)
 
-    def cells(self) -> dict[tuple[Any, Any], Cell]:
+    def cells(self) -> dict[tuple[Any, Any], TaskCell]:
         """The attempts of each task x variant that has any, keyed by (task, variant)."""
         task, tasks = self.codes("task")
         variant, variants = self.codes("variant")
         n_variants = len(variants)
         groups = positions_by_code(task * n_variants + variant, len(tasks) * n_variants)
         return {
-            (tasks[code // n_variants], variants[code % n_variants]): Cell(self, positions)
+            (tasks[code // n_variants], variants[code % n_variants]): TaskCell(self, positions)
             for code, positions in enumerate(groups)
             if len(positions)
         }
 
 
-class Cell:
+class TaskCell:
     """The coded attempts of one group (a task x variant), in attempt order."""
 
     def __init__(self, columns: AttemptColumns, positions: np.ndarray) -> None:
@@ -248,7 +248,7 @@ class Cell:
         self.uncoded = len(positions) - self.n
 
     @classmethod
-    def empty(cls, columns: AttemptColumns) -> Cell:
+    def empty(cls, columns: AttemptColumns) -> TaskCell:
         """A group without attempts."""
         return cls(columns, np.zeros(0, dtype=np.int64))
 

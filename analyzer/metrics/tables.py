@@ -48,8 +48,8 @@ from analyzer.kernels.structures import ABANDONED, SUCCESS
 from analyzer.metrics.attempts import OUTCOMES as OUTCOMES  # the outcomes the tables know
 from analyzer.metrics.attempts import (
     AttemptColumns,
-    Cell,
     Numbers,
+    TaskCell,
     distinct,
     sums_by_code,
 )
@@ -60,7 +60,7 @@ from analyzer.stats.compare import CONFIDENCE, SMALL_CELL
 from analyzer.stats.readings import AnyComparison, caution, reading
 
 Attempt = Mapping[str, Any]
-Attempts = Sequence[Attempt] | AttemptColumns  # the rows, or the columns read from them
+AttemptInput = Sequence[Attempt] | AttemptColumns  # the rows, or the columns read from them
 Session = Mapping[str, Any]
 Row = dict[str, Any]
 K = TypeVar("K")
@@ -98,7 +98,7 @@ def _total(flags: np.ndarray) -> int:
     return int(flags.sum())
 
 
-def _read(attempts: Attempts) -> AttemptColumns:
+def _read(attempts: AttemptInput) -> AttemptColumns:
     return attempts if isinstance(attempts, AttemptColumns) else AttemptColumns(attempts)
 
 
@@ -110,7 +110,7 @@ def _join(*parts: str | None) -> str | None:
 
 
 def task_table(
-    attempts: Attempts,
+    attempts: AttemptInput,
     tasks: Sequence[str],
     variants: Sequence[str],
     confidence: float = CONFIDENCE,
@@ -136,7 +136,7 @@ def task_table(
         directness and SEQ intervals, and a ``caution``.
     """
     columns = _read(attempts)
-    cells, nobody = columns.cells(), Cell.empty(columns)
+    cells, nobody = columns.cells(), TaskCell.empty(columns)
     return [
         _task_row(task, variant, cells.get((task, variant), nobody), confidence)
         for task in _ordered(tasks, columns.codes("task")[1])
@@ -144,7 +144,7 @@ def task_table(
     ]
 
 
-def _task_row(task: str, variant: str, cell: Cell, confidence: float) -> Row:
+def _task_row(task: str, variant: str, cell: TaskCell, confidence: float) -> Row:
     n, success = cell.n, cell.success
     successes = _total(success)
     clicks, time = cell.count("clicks"), cell.number("time_s")
@@ -213,7 +213,7 @@ def _task_caution(
 # ------------------------------------------------------- participants table
 
 
-def participant_table(attempts: Attempts, sessions: Sequence[Session]) -> list[Row]:
+def participant_table(attempts: AttemptInput, sessions: Sequence[Session]) -> list[Row]:
     """The ``participants`` table: one row per session.
 
     Parameters
@@ -395,7 +395,7 @@ _UNITS = {
 
 
 def comparison_table(
-    attempts: Attempts,
+    attempts: AttemptInput,
     sessions: Sequence[Session],
     tasks: Sequence[str],
     variants: Sequence[str],
@@ -444,7 +444,7 @@ def comparison_table(
     if design not in (BETWEEN, WITHIN):
         raise ValueError(f"design: must be {BETWEEN!r} or {WITHIN!r}, got {design!r}")
     columns = _read(attempts)
-    cells, nobody = columns.cells(), Cell.empty(columns)
+    cells, nobody = columns.cells(), TaskCell.empty(columns)
     seen = chain(columns.codes("variant")[1], (s["variant"] for s in sessions))
     pairs = list(combinations(_ordered(variants, seen), 2))
     people = _people(columns, sessions)
@@ -492,7 +492,7 @@ def shared_participants(
 
 
 def between_warnings(
-    attempts: Attempts, sessions: Sequence[Session], variants: Sequence[str], design: str
+    attempts: AttemptInput, sessions: Sequence[Session], variants: Sequence[str], design: str
 ) -> list[str]:
     """Cautions of a between-subjects study whose participant ids recur across variants."""
     if design == WITHIN:
@@ -540,7 +540,7 @@ def _task_comparison(
     task: str,
     metric: str,
     pair: tuple[str, str],
-    cells: Sequence[Cell],
+    cells: Sequence[TaskCell],
     within: bool,
     confidence: float,
     shared: str | None = None,
@@ -561,15 +561,15 @@ def _task_comparison(
     return _comparison_row(task, metric, pair, comparison, confidence, alone, left_out)
 
 
-def _hits(metric: str, cell: Cell) -> np.ndarray:
+def _hits(metric: str, cell: TaskCell) -> np.ndarray:
     return cell.success if metric == "success_rate" else cell.with_error
 
 
-def _values(metric: str, cell: Cell) -> Numbers:
+def _values(metric: str, cell: TaskCell) -> Numbers:
     return cell.success_time if metric == "time" else cell.number(metric)
 
 
-def _independent(metric: str, a: Cell, b: Cell, confidence: float) -> AnyComparison:
+def _independent(metric: str, a: TaskCell, b: TaskCell, confidence: float) -> AnyComparison:
     if metric in ("success_rate", "error_rate"):
         x_a, x_b = _total(_hits(metric, a)), _total(_hits(metric, b))
         return stats.compare_proportions(x_a, a.n, x_b, b.n, confidence)
@@ -580,7 +580,7 @@ def _independent(metric: str, a: Cell, b: Cell, confidence: float) -> AnyCompari
 
 
 def _paired(
-    metric: str, a: tuple[Cell, np.ndarray], b: tuple[Cell, np.ndarray], confidence: float
+    metric: str, a: tuple[TaskCell, np.ndarray], b: tuple[TaskCell, np.ndarray], confidence: float
 ) -> AnyComparison:
     """Paired tests on attempts aligned by participant (``a`` and ``b``: a cell and positions in it)."""
     (cell_a, at_a), (cell_b, at_b) = a, b

@@ -670,7 +670,7 @@ class EventStore:
 
     def _write_batch(self, session: SessionRef, source: int, batch: schema.Batch,
                      received: float) -> tuple[int, int]:  # fmt: skip
-        load_id = self._load(session.id, batch.page, source, received - batch.sent, received)
+        load_id = self._load(session.id, batch.load, source, received - batch.sent, received)
         rows = self._rows(session, load_id, batch.rows)
         accepted = self.conn.executemany(INSERT_EVENT, rows).rowcount
         if accepted:

@@ -94,7 +94,7 @@ class Batch:
     """
 
     session: str
-    page: str
+    load: str  # the page load's key (the batch's ``page`` on the wire)
     sent: float
     rows: list[tuple[Any, ...]]
 
