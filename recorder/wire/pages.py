@@ -18,7 +18,7 @@ it; no query, no trailing slash but on ``/``), then:
 
 The same rules apply to the keys a study file writes (success criteria,
 expected paths). The console's live criteria use the twin in
-``recorder/static/console_rules.js``; both are tested against
+``recorder/console/static/console_rules.js``; both are tested against
 ``tests/cases/page_keys.json``.
 """
 
