@@ -1,4 +1,4 @@
-"""``uxlab export``: every format reads back with DESIGN.md's columns and ``uxlab analyze``'s values.
+"""``uxlab export``: every format reads back with the documented columns and ``uxlab analyze``'s values.
 
 One simulated study is exported once per format by the real CLI; each file
 is read back with the tool a UX team would use (the csv module, openpyxl,

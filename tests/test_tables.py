@@ -1,4 +1,4 @@
-"""Tests of analyzer.metrics.tables: the tasks, participants and comparisons tables of DESIGN.md."""
+"""Tests of analyzer.metrics.tables: the tasks, participants and comparisons tables."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def session_id(participant, variant):
 
 
 def attempt(participant="P01", variant="A", task="buy-shoes", outcome="success", **columns):
-    """One row of the ``attempts`` table, with DESIGN's columns and plausible defaults."""
+    """One row of the ``attempts`` table, with its documented columns and plausible defaults."""
     row = {
         "study": "checkout-2026",
         "variant": variant,

@@ -3,7 +3,7 @@
 Each detector groups moments by what they share (an element, a form field, a
 wrong turn, a page) and keeps the groups that enough participants hit (the
 thresholds are in :mod:`analyzer.config`). The ``suggestions`` table
-(shared/DESIGN.md, "Findings") lists them ranked by participants affected;
+(README, "Findings") lists them ranked by participants affected;
 ``evidence`` holds the moments ``{session, participant, t_s, text}`` that
 accepting a suggestion turns into a finding's evidence. Kinds:
 

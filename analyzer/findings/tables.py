@@ -1,6 +1,6 @@
 """Findings as tables: frequency per finding and variant, evidence, and problem discovery.
 
-shared/DESIGN.md, "Findings", defines the tables; the team's findings are
+The README ("Findings") defines the tables; the team's findings are
 stored by :mod:`recorder.findings.store` and read here once
 (:func:`read_stored`). Definitions:
 

@@ -9,7 +9,7 @@ codes in them and the input checks live in :mod:`analyzer.kernels.structures` an
 are importable from here too (``kernels.Events``, ``kernels.SUCCESS``). Every
 wrapper has a plain-Python twin in ``tests/naive.py``.
 
-Rules chosen where shared/DESIGN.md is silent (the twins follow them too):
+Rules chosen where the metric definitions (README, "Metrics") are silent (the twins follow them too):
 
 * **Attempts.** Each ``task_start`` opens one attempt and closes the attempt
   still open, if any (a participant does one task at a time): starting a

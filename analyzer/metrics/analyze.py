@@ -92,7 +92,7 @@ class ClickTable:
 
 
 class StudyResults:
-    """Every table of one study's analysis (shared/DESIGN.md, "Output tables").
+    """Every table of one study's analysis (README, "Output tables").
 
     The kernels run once, when the results are made; each table is then made
     the first time it is asked for and kept, so a command pays only for the
@@ -278,14 +278,14 @@ class _Names:
 
 def analyze(db_path: str | Path, study_id: str, *, cache: bool = True,
             thresholds: Thresholds = DEFAULT_THRESHOLDS) -> StudyResults:  # fmt: skip
-    """Analyze one study: every metrics table of shared/DESIGN.md.
+    """Analyze one study: every output table (README, "Output tables").
 
     Parameters
     ----------
     db_path : the uxlab SQLite database
     study_id : the study (``recorder.storage.store.StoreError`` when unknown)
     cache : keep the columnar cache beside the database (``<db>.uxcache/``)
-    thresholds : misclick and rage-click rules (defaults: shared/DESIGN.md)
+    thresholds : misclick and rage-click rules (defaults: analyzer.config)
 
     Returns
     -------

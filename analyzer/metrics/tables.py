@@ -24,7 +24,7 @@ Choices (see also the functions' docstrings):
 - Comparisons pair participants only in a study declared ``design =
   "within"``; in a between-subjects study a participant id seen in two
   variants earns a caution and the comparison stays independent.
-- ``clicks_mean`` is clicks to completion (successful attempts, as DESIGN
+- ``clicks_mean`` is clicks to completion (successful attempts, as the README
   defines it); ``lostness_mean`` is over coded attempts with a lostness.
 - ``directness_rate`` = direct successes / successes: of those who succeeded,
   the share who never backtracked, so it does not repeat the success rate.

@@ -1,4 +1,4 @@
-"""The findings API and observers' notes (shared/DESIGN.md, "Findings").
+"""The findings API and observers' notes (README, "Findings").
 
 ========================================================  =================================
 ``GET    /api/v1/studies/{study}/findings``                ``{"findings": [...]}`` (moderator, observer)
