@@ -65,7 +65,7 @@ def test_outcome_words_and_the_kernels_codes_are_one_set():
     assert (
         from_words.tolist() == from_codes.tolist() == [1, 2, 3, 4, 0]
     )  # the stored codes, 0 uncoded
-    assert [kernels.OUTCOME_WORDS[c] for c in from_codes.tolist()] == words
+    assert [kernels.OUTCOME_NAMES[c] for c in from_codes.tolist()] == words
     with pytest.raises(ValueError, match="unknown outcome '9'"):
         _ = AttemptColumns.of_arrays(1, {"outcome": np.array([9], dtype=np.int8)}, {}).outcome
 

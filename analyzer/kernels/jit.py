@@ -71,7 +71,7 @@ from analyzer.kernels.structures import CRIT_NONE as CRIT_NONE  # re-exported, a
 from analyzer.kernels.structures import EVENT_DTYPES as EVENT_DTYPES
 from analyzer.kernels.structures import FRAME_PAGE as FRAME_PAGE
 from analyzer.kernels.structures import OUTCOME_CODES as OUTCOME_CODES
-from analyzer.kernels.structures import OUTCOME_WORDS as OUTCOME_WORDS
+from analyzer.kernels.structures import OUTCOME_NAMES as OUTCOME_NAMES
 from analyzer.kernels.structures import SYNTHETIC_CLICK as SYNTHETIC_CLICK
 from recorder.wire import schema
 

@@ -25,7 +25,9 @@ SUCCESS = schema.OUTCOMES["success"]
 ABANDONED = schema.OUTCOMES["abandoned"]
 SKIPPED = schema.OUTCOMES["skipped"]
 OUTCOME_CODES = {**schema.OUTCOMES, "uncoded": UNCODED}  # outcome word -> code
-OUTCOME_WORDS = {code: word for word, code in OUTCOME_CODES.items()}  # code -> outcome word
+OUTCOME_NAMES = {code: word for word, code in OUTCOME_CODES.items()}  # code -> outcome word
+# (recorder.wire.schema.OUTCOME_NAMES is the same without "uncoded"; the report says
+# outcomes in its own words, analyzer.report.sections.OUTCOME_WORDS)
 # Other codes in the structures' columns.
 BY_NONE, BY_MODERATOR, BY_CRITERIA = 0, 1, 2  # coded_by codes
 CRIT_NONE, CRIT_URL, CRIT_CLICK, CRIT_EVENT = 0, 1, 2, 3  # success criterion kinds

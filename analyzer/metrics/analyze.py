@@ -46,9 +46,9 @@ from recorder.wire import schema
 
 ATTEMPT_COLUMNS = TABLE_COLUMNS["attempts"]  # the documented columns, then dead_clicks
 PATH_SEPARATOR = " > "
-# Outcome and coded_by words by code (kernels.OUTCOME_CODES; kernels.BY_* codes).
-OUTCOME_WORDS = np.array([kernels.OUTCOME_WORDS.get(c, str(c)) for c in range(16)], dtype=object)
-CODED_BY_WORDS = np.array([None, "moderator", "criteria"], dtype=object)
+# The outcome and coded_by columns' words by code (kernels.OUTCOME_CODES; kernels.BY_* codes).
+OUTCOME_NAME_OF = np.array([kernels.OUTCOME_NAMES.get(c, str(c)) for c in range(16)], dtype=object)
+CODED_BY_NAME_OF = np.array([None, "moderator", "criteria"], dtype=object)
 ANSWER_COUNTS = {item: count for item, (_, count, _, _) in schema.RATING_SCALES.items()}
 
 
@@ -324,7 +324,7 @@ def attempt_rows(
                                             fig.lostness[head], fig.seq[head])  # fmt: skip
     columns = (
         [data.study.id] * n, variant, participant, session, names.tasks(seg.task[head]),
-        OUTCOME_WORDS[seg.outcome[head]].tolist(), CODED_BY_WORDS[seg.coded_by[head]].tolist(),
+        OUTCOME_NAME_OF[seg.outcome[head]].tolist(), CODED_BY_NAME_OF[seg.coded_by[head]].tolist(),
         _nullable(time_s, np.isnan(time_s)), fig.clicks[head].tolist(), fig.misclicks[head].tolist(),
         fig.rage_clicks[head].tolist(), _errors(fig)[head].tolist(), fig.moderator_errors[head].tolist(),
         fig.js_errors[head].tolist(), fig.invalid_inputs[head].tolist(), pages.tolist(),

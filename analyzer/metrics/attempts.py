@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from analyzer.kernels.structures import OUTCOME_CODES, OUTCOME_WORDS, SUCCESS, UNCODED
+from analyzer.kernels.structures import OUTCOME_CODES, OUTCOME_NAMES, SUCCESS, UNCODED
 
 Attempt = Mapping[str, Any]
 H = TypeVar("H", bound=Hashable)
@@ -172,7 +172,7 @@ class AttemptColumns:
         """Outcome codes (``OUTCOME_CODES``); ``ValueError`` on an unknown outcome."""
         given = self._given.get("outcome")
         if isinstance(given, np.ndarray):  # codes already, as the kernels give them
-            known = np.isin(given, list(OUTCOME_WORDS))
+            known = np.isin(given, list(OUTCOME_NAMES))
             if not known.all():
                 bad = str(given[~known][0])
                 raise ValueError(f"unknown outcome {bad!r}; expected one of {OUTCOMES}")
