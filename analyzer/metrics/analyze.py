@@ -83,11 +83,23 @@ class ClickTable:
         keys = np.array([*d.keys, None], dtype=object)
         targets = [d.targets.get(t) for t in ev.target[pos].tolist()]
         labels = [d.labels.get(n) for n in ev.label[pos].tolist()]
-        columns = (*names.sessions(self.session), names.tasks(self.task), keys[self.key].tolist(),
-                   ev.x[pos].tolist(), ev.y[pos].tolist(), targets, self.misclick.tolist(),
-                   self.rage.tolist(), labels, self.dead.tolist(), self.burst_start.tolist())  # fmt: skip
-        participant, variant, session, *rest = columns
-        for values in zip(participant, variant, session, *rest, strict=True):
+        participant, variant, session = names.sessions(self.session)
+        columns = {
+            "participant": participant,
+            "variant": variant,
+            "session": session,
+            "task": names.tasks(self.task),
+            "page": keys[self.key].tolist(),
+            "x": ev.x[pos].tolist(),
+            "y": ev.y[pos].tolist(),
+            "target": targets,
+            "misclick": self.misclick.tolist(),
+            "rage": self.rage.tolist(),
+            "label": labels,
+            "dead": self.dead.tolist(),
+            "burst_start": self.burst_start.tolist(),
+        }
+        for values in zip(*(columns[name] for name in CLICK_COLUMNS), strict=True):
             yield dict(zip(CLICK_COLUMNS, values, strict=True))
 
 
@@ -301,6 +313,13 @@ def results_of(data: StudyData, thresholds: Thresholds = DEFAULT_THRESHOLDS,
     return StudyResults(data, thresholds, stored)
 
 
+def _rows(names: tuple[str, ...], columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Rows of the table whose columns are ``names``, from each column's values by name."""
+    assert len(columns) == len(names), "a column without a name, or a name without values"
+    values = zip(*(columns[name] for name in names), strict=True)
+    return [dict(zip(names, row, strict=True)) for row in values]
+
+
 def _nullable(values: np.ndarray, missing: np.ndarray, integer: bool = False) -> list[Any]:
     """``values`` as Python numbers, ``None`` where ``missing``."""
     out = (np.where(missing, 0, values).astype(np.int64) if integer else values).astype(object)
@@ -322,21 +341,33 @@ def attempt_rows(
     participant, variant, session = names.sessions(seg.session[head])
     distinct_pages, edits, lostness, seq = (fig.distinct_pages[head], fig.path_edit_distance[head],
                                             fig.lostness[head], fig.seq[head])  # fmt: skip
-    columns = (
-        [data.study.id] * n, variant, participant, session, names.tasks(seg.task[head]),
-        OUTCOME_NAME_OF[seg.outcome[head]].tolist(), CODED_BY_NAME_OF[seg.coded_by[head]].tolist(),
-        _nullable(time_s, np.isnan(time_s)), fig.clicks[head].tolist(), fig.misclicks[head].tolist(),
-        fig.rage_clicks[head].tolist(), _errors(fig)[head].tolist(), fig.moderator_errors[head].tolist(),
-        fig.js_errors[head].tolist(), fig.invalid_inputs[head].tolist(), pages.tolist(),
-        distinct_pages.tolist(), (pages - distinct_pages).tolist(),
-        _nullable(edits, edits < 0, integer=True), _nullable(lostness, np.isnan(lostness)),
-        _nullable(fig.direct[head], ~kernels.navigated(seg.outcome[head])),
-        _nullable(seq, np.isnan(seq), integer=True), paths,
-        fig.dead_clicks[head].tolist(),
-    )  # fmt: skip
-    return [
-        dict(zip(ATTEMPT_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)
-    ]
+    columns = {
+        "study": [data.study.id] * n,
+        "variant": variant,
+        "participant": participant,
+        "session": session,
+        "task": names.tasks(seg.task[head]),
+        "outcome": OUTCOME_NAME_OF[seg.outcome[head]].tolist(),
+        "coded_by": CODED_BY_NAME_OF[seg.coded_by[head]].tolist(),
+        "time_s": _nullable(time_s, np.isnan(time_s)),
+        "clicks": fig.clicks[head].tolist(),
+        "misclicks": fig.misclicks[head].tolist(),
+        "rage_clicks": fig.rage_clicks[head].tolist(),
+        "errors": _errors(fig)[head].tolist(),
+        "moderator_errors": fig.moderator_errors[head].tolist(),
+        "js_errors": fig.js_errors[head].tolist(),
+        "invalid_inputs": fig.invalid_inputs[head].tolist(),
+        "pages": pages.tolist(),
+        "distinct_pages": distinct_pages.tolist(),
+        "backtracks": (pages - distinct_pages).tolist(),
+        "path_edit_distance": _nullable(edits, edits < 0, integer=True),
+        "lostness": _nullable(lostness, np.isnan(lostness)),
+        "direct": _nullable(fig.direct[head], ~kernels.navigated(seg.outcome[head])),
+        "seq": _nullable(seq, np.isnan(seq), integer=True),
+        "path": paths,
+        "dead_clicks": fig.dead_clicks[head].tolist(),
+    }
+    return _rows(ATTEMPT_COLUMNS, columns)
 
 
 def _time_s(seg: kernels.Segments) -> np.ndarray:
