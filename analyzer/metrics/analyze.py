@@ -2,7 +2,7 @@
 
 Loads the study once (:mod:`analyzer.load`), runs the kernels
 (:mod:`analyzer.kernels.jit`) and turns their arrays into the tables of
-docs/output-tables.md as plain rows: lists of dicts whose keys are the
+the README ("Output tables") as plain rows: lists of dicts whose keys are the
 table's columns in order, ``None`` where a value does not exist. The
 statistics tables (``tasks``, ``participants``, ``comparisons``) come from
 :mod:`analyzer.metrics.tables`. No pandas needed.
