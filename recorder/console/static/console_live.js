@@ -649,4 +649,4 @@ refresh()
 renderFeed(null)
 setInterval(() => { tick(); renderStrip() }, 250)
 connect()
-window.uxlabConsole = { state: () => st, events: () => ordered, unsent } // for tests, curious moderators and console_live_notes.js
+window.uxlabConsole = { state: () => st, events: () => ordered, unsent, markerText: (e) => markerTexts().get(keyOf(e)) || '' } // for tests, curious moderators and console_live_notes.js
