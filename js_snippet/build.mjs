@@ -1,22 +1,46 @@
-// Build the snippet: js_snippet/src -> recorder/static/uxlab.js, one minified IIFE.
-// The output depends only on the sources and the pinned esbuild: the same input gives the
-// same bytes (tests/test_snippet_build.py checks that the shipped file is a fresh build).
+// Build the snippet and its recording bundles, each one minified IIFE:
+//   js_snippet/src/index.js  -> recorder/static/uxlab.js          (the snippet, 5 KB gzip budget)
+//   js_snippet/src/replay.js -> recorder/static/uxlab-replay.js   (rrweb's recorder, loaded on demand)
+//   js_snippet/src/player.js -> recorder/static/uxlab-player.js   (rrweb's replayer, for the console)
+//   rrweb's player CSS       -> recorder/static/uxlab-player.css
+// `node build.mjs OUT.js` writes the snippet to OUT.js and the others beside it. The output
+// depends only on the sources and the pinned packages: the same input gives the same bytes
+// (tests/test_snippet_build.py checks that the shipped files are a fresh build).
 import { build } from 'esbuild'
+import { copyFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const outfile = process.argv[2] || join(here, '..', 'recorder', 'static', 'uxlab.js')
+const outdir = dirname(outfile)
 
-await build({
-  entryPoints: [join(here, 'src', 'index.js')],
-  outfile,
+const options = {
   bundle: true,
   format: 'iife',
   minify: true,
   target: ['es2019'],
   legalComments: 'none',
   charset: 'utf8',
-  banner: { js: '/* uxlab snippet (MIT): records one usability-test session */' },
   logLevel: 'warning'
+}
+
+await build({
+  ...options,
+  entryPoints: [join(here, 'src', 'index.js')],
+  outfile,
+  banner: { js: '/* uxlab snippet (MIT): records one usability-test session */' }
 })
+await build({
+  ...options,
+  entryPoints: [join(here, 'src', 'replay.js')],
+  outfile: join(outdir, 'uxlab-replay.js'),
+  banner: { js: '/* uxlab recorder module (MIT), with rrweb (MIT, github.com/rrweb-io/rrweb) */' }
+})
+await build({
+  ...options,
+  entryPoints: [join(here, 'src', 'player.js')],
+  outfile: join(outdir, 'uxlab-player.js'),
+  banner: { js: '/* uxlab player (MIT), with rrweb (MIT, github.com/rrweb-io/rrweb) */' }
+})
+copyFileSync(join(here, 'node_modules', 'rrweb', 'dist', 'style.css'), join(outdir, 'uxlab-player.css'))

@@ -27,7 +27,7 @@ from aiohttp import web
 from recorder import __version__, schema, store
 from recorder.live import Live
 from recorder.settings import Settings
-from recorder.studyfile import Study
+from recorder.studyfile import Replay, Study
 from recorder.writer import Busy, Writer
 
 log = logging.getLogger("uxlab")
@@ -153,9 +153,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         response = error_response(500, "internal error; see the server log")
-    if request.path == "/api/v1/collect":
+    if request.path in CORS_PATHS:
         _cors(request, response)
     return response
+
+
+CORS_PATHS = frozenset({"/api/v1/collect", "/api/v1/replay"})  # what a study's pages post to
 
 
 def _cors(request: web.Request, response: web.StreamResponse) -> None:
@@ -167,6 +170,18 @@ def _cors(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.headers["Vary"] = "Origin"
+
+
+def replay_answer(replay: Replay | None) -> dict[str, Any]:
+    """What a ``200`` from ``/api/v1/collect`` adds for a study that records replays: the
+    snippet then loads the recorder module with these mask and block selectors."""
+    if replay is None:
+        return {}
+    return {
+        "replay": True,
+        "replay_mask": ", ".join(("[data-uxlab-mask]", *replay.mask)),
+        "replay_block": ", ".join(("[data-uxlab-ignore]", *replay.block)),
+    }
 
 
 def _own_origin(request: web.Request) -> str:
@@ -198,12 +213,17 @@ async def collect(request: web.Request) -> web.Response:
     rows = schema.validate_events(events, entry.options)
     del doc, events
     return await _store(
-        request, entry.info, schema.SOURCE_SNIPPET, schema.Batch(token, page, sent, rows), received
+        request,
+        entry.info,
+        schema.SOURCE_SNIPPET,
+        schema.Batch(token, page, sent, rows),
+        received,
+        replay_answer(entry.info.replay),
     )
 
 
 async def _store(request: web.Request, info: store.SessionInfo, source: int, batch: schema.Batch,
-                 received: float) -> web.Response:  # fmt: skip
+                 received: float, extra: dict[str, Any] | None = None) -> web.Response:  # fmt: skip
     writer = request.app[WRITER_KEY]
     try:
         future = writer.submit(info, source, batch, received)
@@ -217,7 +237,7 @@ async def _store(request: web.Request, info: store.SessionInfo, source: int, bat
     except sqlite3.Error as exc:
         log.error("storage failed: %s", exc)
         raise ApiError(503, "storage unavailable: retry later", {"Retry-After": "2"}) from None
-    return json_response({"accepted": accepted, "duplicates": duplicates})
+    return json_response({"accepted": accepted, "duplicates": duplicates, **(extra or {})})
 
 
 async def preflight(request: web.Request) -> web.Response:
@@ -409,8 +429,13 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/v1/studies/{study}", get_study)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/uxlab.js", snippet)
-    from recorder import console, demo  # both import this module: imported once it is loaded
+    from recorder import (
+        console,
+        demo,
+        recording_api,
+    )  # they import this module: imported once it is loaded
 
+    recording_api.add_routes(app)
     demo.add_routes(app)
     console.add_routes(app)  # "/" is the console's studies page
     return app

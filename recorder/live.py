@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from recorder import schema
+from recorder.recording import SOURCE_RECORDING, live_message
 
 ROW_FIELDS = ("seq", "t", "type", "url", "sel", "label", "task", "outcome", "kind",
               "interactive", "x", "y", "value", "data")  # fmt: skip
@@ -63,7 +64,10 @@ class Live:
         watchers = self.watchers.get(session_id)
         if not watchers:
             return
-        events = [describe(row, source, load) for row in rows]
+        if source == SOURCE_RECORDING:
+            events = [live_message(row, load) for row in rows]
+        else:
+            events = [describe(row, source, load) for row in rows]
         for queue in watchers:
             for event in events:
                 if queue.full():

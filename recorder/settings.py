@@ -17,6 +17,7 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("queue_events", 200_000, "events waiting for the writer before clients get 429"),
     ("access_log", False, "log every request (costs about a third of the throughput)"),
     ("writer_process", True, "write events from a process of their own (off: a thread; one core)"),
+    ("replay_max_mb", 50, "stored recording per session in MB (compressed) before 413"),
 ]
 
 
@@ -33,6 +34,7 @@ class Settings:
     queue_events: int = 200_000
     access_log: bool = False
     writer_process: bool = True
+    replay_max_mb: int = 50
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -43,6 +43,19 @@ class Task:
 
 
 @dataclass(frozen=True, slots=True)
+class Replay:
+    """A study that records the page itself (``replay = true``) and what it hides.
+
+    ``mask`` selectors have their text replaced by asterisks, ``block`` selectors
+    are recorded as empty boxes; both add to ``[data-uxlab-mask]`` and
+    ``[data-uxlab-ignore]``, which always apply. Inputs are always masked.
+    """
+
+    mask: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Study:
     """One usability test: its variants, tasks and questionnaires."""
 
@@ -53,6 +66,7 @@ class Study:
     tasks: list[Task]
     questionnaires: dict[str, Any] = field(default_factory=dict)
     capture_values: bool = False
+    replay: Replay | None = None  # None: the study records events only
 
     def variant(self, variant_id: str) -> Variant:
         """The variant with this id (KeyError when there is none)."""
@@ -183,6 +197,7 @@ def parse_study(doc: dict[str, Any]) -> Study:
     if not isinstance(capture, bool):
         raise StudyError("capture_input_values: must be true or false")
     return Study(
+        replay=_replay(doc),
         id=_ident(doc.get("id"), "id"),
         name=name,
         origins=origins,
@@ -191,6 +206,32 @@ def parse_study(doc: dict[str, Any]) -> Study:
         questionnaires=_questionnaires(doc.get("questionnaires", {})),
         capture_values=capture,
     )
+
+
+SELECTOR_RE = re.compile(r"^[^{}<>;]{1,200}$")  # no CSS blocks or markup: selectors only
+
+
+def _selectors(doc: dict[str, Any], key: str) -> tuple[str, ...]:
+    items = doc.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
+        raise StudyError(f"{key}: must be a list of CSS selectors such as '.account-number'")
+    for item in items:
+        if not SELECTOR_RE.match(item.strip()):
+            raise StudyError(f"{key}: {item!r} is not a CSS selector")
+    return tuple(item.strip() for item in items)
+
+
+def _replay(doc: dict[str, Any]) -> Replay | None:
+    """``replay = true`` with its optional ``replay_mask`` and ``replay_block`` selectors."""
+    on = doc.get("replay", False)
+    if not isinstance(on, bool):
+        raise StudyError("replay: must be true or false")
+    mask, block = _selectors(doc, "replay_mask"), _selectors(doc, "replay_block")
+    if not on:
+        if mask or block:
+            raise StudyError("replay_mask, replay_block: set replay = true to record the page")
+        return None
+    return Replay(mask=mask, block=block)
 
 
 def read_study(path: str | Path) -> tuple[Study, str]:

@@ -21,7 +21,13 @@ def test_new_database_is_wal_and_current(db_path: Path) -> None:
 def test_older_database_is_migrated_keeping_its_data(db_path: Path) -> None:
     conn = store.connect(db_path)
     assert store.migrate(conn, upto=1) == 1
-    store.save_study(conn, parse_study(STUDY_DOC))
+    # A study as v1 stored it (save_study writes today's columns).
+    conn.execute(
+        "INSERT INTO studies (id, name, origins, questionnaires, capture_values) VALUES"
+        " ('checkout-2026', 'Checkout', '[]', '{}', 0)"
+    )
+    conn.execute("INSERT INTO variants (study_id, id, url, position) VALUES"
+                 " ('checkout-2026', 'A', 'http://proto.test/A/', 0)")  # fmt: skip
     columns = {r[1] for r in conn.execute("PRAGMA table_info(sessions)")}
     assert "last_event_at" not in columns
     conn.execute("INSERT INTO participants (study_id, id) VALUES ('checkout-2026', 'P01')")

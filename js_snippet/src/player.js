@@ -1,0 +1,2 @@
+import { Replayer } from 'rrweb'
+window.uxlabPlayer = { Replayer }

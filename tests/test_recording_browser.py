@@ -1,0 +1,187 @@
+"""Recordings in real Chromium against a real ``uxlab serve`` and the demo shop.
+
+A study with ``replay = true`` has the snippet load rrweb's recorder; what it
+recorded is read back from the SQLite file (and its WAL), replayed in the
+console's player, mirrored live and cut into a clip.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import sqlite3
+import subprocess
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.conftest import DEMO_STUDY, Server, uxlab_cmd
+
+pytestmark = pytest.mark.browser
+
+STUDY = "demo-shop"
+VIEWPORT = {"width": 1200, "height": 800}
+TYPED = {"name": "Jane Q. Tester", "email": "jane.tester@example.org", "address": "1 Secret Lane",
+         "zip": "90210", "card": "4000 0566 5566 5556", "expiry": "11/29"}  # fmt: skip
+SECRETS = ["Jane Q. Tester", "jane.tester", "Secret Lane", "0566 5566", "11/29", "90210"]
+CHUNKS_SQL = """
+    SELECT pl.key, r.seq, r.data FROM recordings r JOIN sessions s ON s.id = r.session_id
+    JOIN page_loads pl ON pl.id = r.load_id WHERE s.token = ? ORDER BY r.load_id, r.seq
+"""
+
+
+def load_demo(server: Server, replay: bool, extra: str = "") -> None:
+    """The demo study, pointed at this server, with or without ``replay = true``."""
+    text = DEMO_STUDY.read_text().replace("http://127.0.0.1:8642", server.url)
+    if replay:
+        text = text.replace("\n[[variants]]", f"replay = true\n{extra}\n[[variants]]", 1)
+    path = server.db_path.with_name("study.toml")
+    path.write_text(text)
+    subprocess.run(uxlab_cmd("study", "create", str(path), "--db", str(server.db_path)),
+                   capture_output=True, text=True, check=True)  # fmt: skip
+
+
+def chunks(server: Server, token: str) -> list[tuple[str, int, list[dict[str, Any]]]]:
+    """The stored chunks of a session: (page load, seq, rrweb events)."""
+    conn = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(CHUNKS_SQL, (token,)).fetchall()
+    finally:
+        conn.close()
+    return [(load, seq, orjson.loads(zlib.decompress(data))) for load, seq, data in rows]
+
+
+def wait_for(probe: Callable[[], Any], page: Any = None, timeout: float = 30.0) -> Any:
+    """Poll until ``probe()`` is truthy (letting the page's routes run meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        if page is None:
+            time.sleep(0.1)
+        else:
+            page.wait_for_timeout(100)
+
+
+def complete(found: list[tuple[str, int, Any]]) -> bool:
+    """Every page load's chunks are 0..n-1, none missing."""
+    seqs: dict[str, list[int]] = {}
+    for load, seq, _ in found:
+        seqs.setdefault(load, []).append(seq)
+    return all(sorted(s) == list(range(len(s))) for s in seqs.values())
+
+
+def text_of(found: list[tuple[str, int, list[dict[str, Any]]]]) -> str:
+    return "\n".join(orjson.dumps(events).decode() for _, _, events in found)
+
+
+def file_bytes(db_path: Path) -> bytes:
+    """Every byte of the database: the main file, its WAL and shared memory."""
+    parts = [p.read_bytes() for p in (db_path, db_path.with_name(db_path.name + "-wal"))
+             if p.exists()]  # fmt: skip
+    return b"".join(parts)
+
+
+@pytest.fixture
+def participant(server: Server, browser: Any) -> Iterator[Callable[[], Any]]:
+    contexts: list[Any] = []
+
+    def new_page() -> Any:
+        context = browser.new_context(viewport=VIEWPORT)
+        contexts.append(context)
+        return context.new_page()
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+def link(server: Server, token: str, path: str = "/", variant: str = "B") -> str:
+    return f"{server.url}/demo/{variant}{path}?uxlab={token}"
+
+
+def test_a_visit_is_recorded_and_no_secret_is_in_any_stored_byte(
+    server: Server, participant: Callable[[], Any]
+) -> None:
+    load_demo(server, replay=True, extra='replay_mask = ["#product-name"]')
+    token = server.new_session(STUDY, "P01", "B")
+    page = participant()
+    bodies: list[bytes] = []
+    page.on("request", lambda r: r.method == "POST" and bodies.append(r.post_data_buffer or b""))
+    page.goto(link(server, token, "/shoes/42"))
+    wait_for(lambda: chunks(server, token), page)
+    page.click("#add-to-cart")
+    with page.expect_navigation():
+        page.click("#view-cart")
+    with page.expect_navigation():
+        page.click("#checkout-button")
+    for name, value in TYPED.items():
+        page.fill(f"#{name}", value)
+    with page.expect_navigation():
+        page.click("#place-order")
+    page.wait_for_url(re.compile(r"/done$"))
+    assert page.locator("#order-email").inner_text() == TYPED["email"]
+    page.wait_for_timeout(1500)
+    page.close()
+
+    found = wait_for(
+        lambda: (c := chunks(server, token)) and len({x[0] for x in c}) == 4 and c, None
+    )
+    assert complete(found)
+    loads = {}
+    for load, _, events in found:
+        loads.setdefault(load, []).extend(events)
+    for events in loads.values():  # each page load starts with its meta and full snapshot
+        types = [e["type"] for e in events]
+        assert types.index(4) < types.index(2) < types.index(3) if 3 in types else types.index(2)
+        meta = events[types.index(4)]
+        assert meta["data"]["href"].startswith(server.url + "/demo/B/")
+        assert "uxlab=" not in meta["data"]["href"]  # the session token is not stored
+    recorded = text_of(found)
+    assert "Go to checkout" in recorded  # the page itself is there
+    assert "Add to cart" in recorded
+    for secret in SECRETS:
+        assert secret not in recorded, secret
+    # Masked text (the study's #product-name, the page's data-uxlab-mask) is asterisks.
+    assert "*****" in recorded
+    # No request body carried a secret (gzip bodies unpacked).
+    for body in bodies:
+        text = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+        for secret in SECRETS:
+            assert secret.encode() not in text
+    # And no byte of the database files holds one, compressed or not.
+    server.stop()
+    raw = file_bytes(server.db_path)
+    for secret in SECRETS:
+        assert secret.encode() not in raw
+    conn = sqlite3.connect(server.db_path)
+    stored = b"".join(zlib.decompress(r[0]) for r in conn.execute("SELECT data FROM recordings"))
+    conn.close()
+    for secret in SECRETS:
+        assert secret.encode() not in stored
+    server.start()
+
+
+def test_a_study_without_replay_loads_no_recorder_and_stores_no_recording(
+    server: Server, participant: Callable[[], Any]
+) -> None:
+    load_demo(server, replay=False)
+    token = server.new_session(STUDY, "P01", "B")
+    page = participant()
+    scripts: list[str] = []
+    page.on("request", lambda r: scripts.append(r.url))
+    page.goto(link(server, token, "/help"))
+    page.click("#tab-returns")
+    page.wait_for_timeout(2000)
+    assert any(u.endswith("/uxlab.js") for u in scripts)
+    assert not any("uxlab-replay" in u or "/api/v1/replay" in u for u in scripts)
+    assert page.evaluate("window.uxlab.r") is None
+    assert chunks(server, token) == []
