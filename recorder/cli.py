@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from recorder import store
+from recorder import recording_cli, store
 from recorder.settings import SETTINGS, Settings
 from recorder.studyfile import StudyError, read_study
 
@@ -202,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("study")
     _db_arg(p)
     p.set_defaults(func=cmd_session_list)
+    recording_cli.add_session_commands(session, _db_arg)
 
     p = sub.add_parser("simulate", help="send realistic simulated participants through the HTTP API",
                        epilog="example: uxlab simulate demo-shop --participants 12 --seed 1")  # fmt: skip

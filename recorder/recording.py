@@ -60,6 +60,8 @@ def inflate(body: bytes) -> bytes:
         raise schema.BadInput(f"body: not valid gzip ({exc})") from None
     if unpack.unconsumed_tail:
         raise schema.BadInput(f"body: unpacks to more than {MAX_INFLATED} bytes")
+    if not unpack.eof:
+        raise schema.BadInput("body: not valid gzip (truncated)")
     return text
 
 

@@ -185,3 +185,62 @@ def test_a_study_without_replay_loads_no_recorder_and_stores_no_recording(
     assert not any("uxlab-replay" in u or "/api/v1/replay" in u for u in scripts)
     assert page.evaluate("window.uxlab.r") is None
     assert chunks(server, token) == []
+
+
+def test_the_collector_down_for_30_s_mid_visit_loses_no_part_of_the_recording(
+    server: Server, participant: Callable[[], Any]
+) -> None:
+    load_demo(server, replay=True)
+    token = server.new_session(STUDY, "P01", "B")
+    page = participant()
+    page.goto(link(server, token, "/help"))
+    wait_for(lambda: chunks(server, token), page)
+    server.stop()
+    for tab in ("#tab-returns", "#tab-payment", "#tab-returns", "#tab-payment"):
+        page.click(tab)
+        page.mouse.move(100, 300)
+        page.wait_for_timeout(7500)  # 30 s in all: several sends fail and back off
+    pending = page.evaluate("uxlab.r.stats()")
+    assert pending["queued"] > 0  # the chunks wait in the outbox
+    server.start()
+    page.click("#tab-returns")
+    page.wait_for_timeout(1000)
+    sent = page.evaluate("uxlab.r.stats()")["seq"]
+    found = wait_for(lambda: (c := chunks(server, token)) and len(c) >= sent and c, page, 90)
+    assert complete(found) and len(found) == sent
+    assert page.evaluate("uxlab.r.stats()")["queued"] == 0
+    # The clicks made while the collector was down are in the recording.
+    clicks = [e for _, _, events in found for e in events
+              if e["type"] == 3 and e["data"].get("source") == 2 and e["data"].get("type") == 2]  # fmt: skip
+    assert len(clicks) >= 5
+
+
+def test_past_the_cap_the_recording_stops_and_events_go_on(
+    db_path: Path, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UXLAB_REPLAY_MAX_MB", "0")  # every chunk is past the cap
+    server = Server(db_path).start()
+    try:
+        load_demo(server, replay=True)
+        token = server.new_session(STUDY, "P01", "B")
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        answers: list[int] = []
+        page.on("response", lambda r: "/api/v1/replay" in r.url and answers.append(r.status))
+        page.goto(link(server, token, "/help"))
+        wait_for(lambda: 413 in answers, page)
+        page.click("#tab-returns")
+        page.wait_for_timeout(1500)
+        assert set(answers) == {413}
+        count = len(answers)
+        page.click("#tab-payment")
+        page.wait_for_timeout(1500)
+        assert len(answers) == count  # stopped: nothing more is sent
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        clicks = conn.execute("SELECT count(*) FROM events WHERE type = 2").fetchone()[0]
+        conn.close()
+        assert clicks == 2  # the snippet's events went on
+        assert chunks(server, token) == []
+        context.close()
+    finally:
+        server.stop()
