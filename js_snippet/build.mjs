@@ -2,12 +2,12 @@
 //   js_snippet/src/index.js  -> recorder/static/uxlab.js          (the snippet, 5 KB gzip budget)
 //   js_snippet/src/replay.js -> recorder/static/uxlab-replay.js   (rrweb's recorder, loaded on demand)
 //   js_snippet/src/player.js -> recorder/static/uxlab-player.js   (rrweb's replayer, for the console)
-//   rrweb's player CSS       -> recorder/static/uxlab-player.css
+//   rrweb's player CSS + js_snippet/src/player.css -> recorder/static/uxlab-player.css
 // `node build.mjs OUT.js` writes the snippet to OUT.js and the others beside it. The output
 // depends only on the sources and the pinned packages: the same input gives the same bytes
 // (tests/test_snippet_build.py checks that the shipped files are a fresh build).
 import { build } from 'esbuild'
-import { copyFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 
@@ -43,4 +43,6 @@ await build({
   outfile: join(outdir, 'uxlab-player.js'),
   banner: { js: '/* uxlab player (MIT), with rrweb (MIT, github.com/rrweb-io/rrweb) */' }
 })
-copyFileSync(join(here, 'node_modules', 'rrweb', 'dist', 'style.css'), join(outdir, 'uxlab-player.css'))
+writeFileSync(join(outdir, 'uxlab-player.css'),
+  readFileSync(join(here, 'node_modules', 'rrweb', 'dist', 'style.css'), 'utf8') + '\n' +
+  readFileSync(join(here, 'src', 'player.css'), 'utf8'))

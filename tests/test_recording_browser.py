@@ -244,3 +244,105 @@ def test_past_the_cap_the_recording_stops_and_events_go_on(
         context.close()
     finally:
         server.stop()
+
+
+def sign_in(browser: Any, server: Server, target: str) -> Any:
+    """The moderator's console page ``target``, signed in."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{server.url}/login?token={server.admin_token}&next={target}")
+    return page
+
+
+def marker(server: Server, token: str, kind: str, text: str, seq: int) -> None:
+    """A moderator marker, now, through the moderator API."""
+    t = time.time() * 1000.0
+    doc = {"v": 1, "page": "console-test", "sent": t,
+           "events": [{"seq": seq, "t": t, "type": "marker", "kind": kind, "text": text}]}  # fmt: skip
+    status, answer = server.request(
+        "POST", f"/api/v1/sessions/{token}/events", doc, server.admin_token
+    )
+    assert status == 200, answer
+
+
+def session_id(server: Server, token: str) -> int:
+    conn = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT id FROM sessions WHERE token = ?", (token,)).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def replayed_text(page: Any) -> str:
+    return str(page.frame_locator("#player iframe").locator("body").inner_text())
+
+
+def test_the_replay_at_a_markers_moment_shows_the_page_at_that_moment(
+    server: Server, participant: Callable[[], Any], browser: Any
+) -> None:
+    load_demo(server, replay=True)
+    token = server.new_session(STUDY, "P01", "B")
+    page = participant()
+    page.goto(link(server, token, "/help"))
+    wait_for(lambda: chunks(server, token), page)
+    page.click("#tab-returns")
+    page.wait_for_timeout(2000)
+    marker(server, token, "note", "reads the returns policy", 0)
+    page.wait_for_timeout(2000)
+    page.click("#tab-payment")
+    page.wait_for_timeout(2000)
+    marker(server, token, "error", "lands on payment", 1)
+    page.wait_for_timeout(1000)
+    page.close()
+    sid = session_id(server, token)
+
+    console = sign_in(browser, server, f"/studies/{STUDY}/sessions/{sid}/replay")
+    console.wait_for_selector("#player[data-ready]")
+    marks = console.locator(".uxp-mark.k-marker")
+    assert marks.count() == 2
+    items = console.locator(".uxp-list li.k-marker a")
+    times = [float(items.nth(i).get_attribute("data-t")) for i in range(2)]
+    assert times[0] < times[1]
+
+    # Opened at the first marker's moment: the returns topic is on screen, payment is not.
+    console.goto(f"{server.url}/studies/{STUDY}/sessions/{sid}/replay?t={times[0]}")
+    console.wait_for_selector("#player[data-ready]")
+    wait_for(lambda: "Send back unworn shoes" in replayed_text(console), console)
+    assert "We take all major cards" not in replayed_text(console)
+    # A click on the second marker's tick jumps there: now payment is on screen.
+    console.locator(".uxp-mark.k-marker").nth(1).click()
+    wait_for(lambda: "We take all major cards" in replayed_text(console), console)
+    assert "Send back unworn shoes" not in replayed_text(console)
+    # Keyboard: [ goes back to the previous marker.
+    console.locator("body").click(position={"x": 5, "y": 5})
+    console.keyboard.press("[")
+    wait_for(lambda: "Send back unworn shoes" in replayed_text(console), console)
+    # Space plays; the speed goes up to 8x.
+    console.select_option(".uxp-speed", "8")
+    console.keyboard.press(" ")
+    wait_for(lambda: console.locator("#player").get_attribute("data-playing") == "1", console)
+    console.screenshot(path="/tmp/h14-replay.png")
+    console.context.close()
+
+
+def test_the_live_view_shows_the_participants_click(
+    server: Server, participant: Callable[[], Any], browser: Any
+) -> None:
+    load_demo(server, replay=True)
+    token = server.new_session(STUDY, "P01", "B")
+    sid = session_id(server, token)
+    page = participant()
+    page.goto(link(server, token, "/help"))
+    wait_for(lambda: chunks(server, token), page)
+    console = sign_in(browser, server, f"/studies/{STUDY}/sessions/{sid}")
+    console.wait_for_selector("#screen[data-live]")
+    screen = console.frame_locator("#screen iframe").locator("body")
+    wait_for(lambda: "Help centre" in screen.inner_text(), console)
+    assert "Send back unworn shoes" not in screen.inner_text()
+    page.click("#tab-returns")  # the participant clicks: the moderator sees it
+    wait_for(lambda: "Send back unworn shoes" in screen.inner_text(), console, 10)
+    with page.expect_navigation():
+        page.click("#nav-shoes")  # a new page load: a new full snapshot
+    wait_for(lambda: "Trailblazer 2" in screen.inner_text(), console, 10)
+    console.screenshot(path="/tmp/h14-live.png")
+    console.context.close()
