@@ -237,6 +237,18 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(p)
     p.set_defaults(func=_lazy("analyzer.report", "report_command"))
 
+    p = sub.add_parser("clip", help="write a stretch of a session's recording as one offline HTML file",
+                       epilog="example: uxlab clip demo-shop 3 --from 1:20 --to 1:45 -o clip.html")  # fmt: skip
+    p.add_argument("study")
+    p.add_argument("session", type=int, help="the session's number")
+    p.add_argument(
+        "--from", dest="start", required=True, help="start, M:SS from the session's first event"
+    )
+    p.add_argument("--to", dest="end", required=True, help="end, M:SS")
+    p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    _db_arg(p)
+    p.set_defaults(func=_lazy("analyzer.clip", "clip_command"))
+
     p = sub.add_parser("export", help="export every table and the raw events",
                        epilog="example: uxlab export demo-shop --format xlsx -o demo.xlsx")  # fmt: skip
     p.add_argument("study")

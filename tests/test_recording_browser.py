@@ -346,3 +346,58 @@ def test_the_live_view_shows_the_participants_click(
     wait_for(lambda: "Trailblazer 2" in screen.inner_text(), console, 10)
     console.screenshot(path="/tmp/h14-live.png")
     console.context.close()
+
+
+def test_a_clip_opens_offline_and_plays_its_stretch(
+    server: Server, participant: Callable[[], Any], browser: Any, tmp_path: Path
+) -> None:
+    load_demo(server, replay=True)
+    token = server.new_session(STUDY, "P01", "B")
+    page = participant()
+    page.goto(link(server, token, "/help"))
+    wait_for(lambda: chunks(server, token), page)
+    page.wait_for_timeout(1500)
+    page.click("#tab-returns")
+    page.wait_for_timeout(1000)
+    marker(server, token, "note", "finds returns", 0)
+    page.wait_for_timeout(1500)
+    page.click("#tab-payment")
+    page.wait_for_timeout(1500)
+    page.close()
+    sid = session_id(server, token)
+    from analyzer.timeline import session_timeline
+
+    items = session_timeline(server.db_path, STUDY, sid)["items"]
+    at = next(i["t"] for i in items if i["kind"] == "marker")  # 1 s after the click on Returns
+    out = tmp_path / "clip.html"
+    start, end = f"{at - 0.5:.1f}", f"{at + 3:.1f}"  # payment is clicked 1.5 s after
+    done = subprocess.run(uxlab_cmd("clip", STUDY, str(sid), "--from", start, "--to", end,
+                                    "-o", str(out), "--db", str(server.db_path)),
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1 markers" in done.stdout
+    server.stop()  # offline: nothing to ask for anyway
+
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    requests: list[str] = []
+    context.route(re.compile(r"^(https?|wss?|ftp):"),
+                  lambda route: (requests.append(route.request.url), route.abort()))  # fmt: skip
+    clip_page_requests: list[str] = []
+    clip = context.new_page()
+    clip.on("request", lambda r: clip_page_requests.append(r.url))
+    clip.goto(out.as_uri(), wait_until="domcontentloaded")
+    clip.wait_for_selector("#player[data-ready]")
+    screen = clip.frame_locator("#player iframe").locator("body")
+    wait_for(lambda: "Send back unworn shoes" in screen.inner_text(), clip)  # at --from
+    assert clip.locator(".uxp-mark.k-marker").count() == 1
+    clip.keyboard.press(" ")
+    wait_for(lambda: "We take all major cards" in screen.inner_text(), clip, 15)  # by --to
+    assert requests == []
+    assert clip_page_requests == [out.as_uri()]  # the file itself, and nothing else
+    context.close()
+    server.start()
+    bad = subprocess.run(uxlab_cmd("clip", STUDY, str(sid), "--from", "0:09", "--to", "0:05",
+                                   "-o", str(out), "--db", str(server.db_path)),
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2 and "--to: must be after --from" in bad.stderr
+    assert "Traceback" not in bad.stderr
