@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from analyzer import charts
 from analyzer.charts import Click, Group, Legend, PageNode, Row, Step
 from analyzer.metrics import PATH_SEPARATOR
+from analyzer.page_images import PageImage
 from analyzer.report_sections import DASH, Chart, Context, ms, pct
 
 OFF_PATH_PAGES = 8  # pages drawn below the path; the rest fold into OTHER
@@ -164,8 +165,15 @@ class Elements:
     misclicked: list[list[str]]
 
 
-def click_sections(ctx: Context) -> tuple[list[ClickMap], int, Elements]:
-    """Click maps of the most-clicked pages, how many pages were left out, and the top elements."""
+Pictures = Callable[[set[str]], Mapping[tuple[str, str], PageImage]]
+
+
+def click_sections(ctx: Context, pictures: Pictures | None = None,
+                   ) -> tuple[list[ClickMap], int, Elements]:  # fmt: skip
+    """Click maps of the most-clicked pages, how many pages were left out, and the top elements.
+
+    A page with a picture (a recorded session's full snapshot) has its clicks drawn on it.
+    """
     by_page: dict[str, dict[str, list[Click]]] = defaultdict(lambda: defaultdict(list))
     elements: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for c in ctx.results.clicks.rows():
@@ -181,14 +189,21 @@ def click_sections(ctx: Context) -> tuple[list[ClickMap], int, Elements]:
         by_page[page][c["variant"]].append(Click(c["x"], c["y"], bool(c["misclick"]), bool(c["rage"]),
                                                  f"{c['participant']}: {flag} on {target}"))  # fmt: skip
     pages = sorted(by_page, key=lambda p: -sum(len(v) for v in by_page[p].values()))
-    maps = [_click_map(ctx, k, page, by_page[page]) for k, page in enumerate(pages[:MAP_PAGES])]
+    shown = pictures(set(pages[:MAP_PAGES])) if pictures is not None and pages else {}
+    maps = [_click_map(ctx, k, page, by_page[page], shown)
+            for k, page in enumerate(pages[:MAP_PAGES])]  # fmt: skip
     return maps, max(len(pages) - MAP_PAGES, 0), _elements(elements)
 
 
-def _click_map(ctx: Context, k: int, page: str, panels: Mapping[str, list[Click]]) -> ClickMap:
+def _click_map(ctx: Context, k: int, page: str, panels: Mapping[str, list[Click]],
+               pictures: Mapping[tuple[str, str], PageImage]) -> ClickMap:  # fmt: skip
     everything = [c for clicks in panels.values() for c in clicks]
     page_w = max(1280.0, math.ceil(max(c.x for c in everything) / 160) * 160)
     page_h = max(800.0, math.ceil((max(c.y for c in everything) + 40) / 100) * 100)
+    shown = {v: pictures[(page, v)] for v in ctx.variants if (page, v) in pictures}
+    if shown:  # the page as it looked: its width, down to the lowest click
+        page_w = float(max(p.width for p in shown.values()))
+        page_h = float(min(max(p.height for p in shown.values()), max(page_h, 800.0)))
     drawn, hidden = [], 0
     for v in ctx.variants:
         clicks = panels.get(v, [])
@@ -199,7 +214,7 @@ def _click_map(ctx: Context, k: int, page: str, panels: Mapping[str, list[Click]
     title = f"Click map of {page}"
     svg = charts.click_map(f"clickmap-{k}", title, f"Where participants clicked on {page}, one panel per "
                            "variant; misclicks as crosses, rage clicks as triangles.", drawn, page_w, page_h,
-                           hidden)  # fmt: skip
+                           hidden, {v: p.uri for v, p in shown.items()})  # fmt: skip
     rows = []
     for v in ctx.variants:
         clicks = panels.get(v, [])

@@ -401,3 +401,36 @@ def test_a_clip_opens_offline_and_plays_its_stretch(
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2 and "--to: must be after --from" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_the_report_draws_clicks_on_the_recorded_page(
+    server: Server, participant: Callable[[], Any], browser: Any, tmp_path: Path
+) -> None:
+    load_demo(server, replay=True)
+    token = server.new_session(STUDY, "P01", "B")
+    page = participant()
+    page.goto(link(server, token, "/shoes"))
+    wait_for(lambda: chunks(server, token), page)
+    page.click("h1")  # not interactive: a misclick
+    page.wait_for_timeout(1200)
+    for _ in range(4):  # rage clicks
+        page.click("h1", delay=20)
+    with page.expect_navigation():
+        page.click("#shoe-42")
+    page.wait_for_timeout(1500)
+    page.close()
+    out = tmp_path / "report.html"
+    done = subprocess.run(uxlab_cmd("report", STUDY, "-o", str(out), "--db", str(server.db_path)),
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = out.read_text()
+    maps = report[report.index('id="click-maps"') :]
+    assert maps.count('<image href="data:image/jpeg;base64,') >= 1
+    assert "<script" not in report.lower()
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    view = context.new_page()
+    view.goto(out.as_uri())
+    figure = view.locator("#clickmap-0").first
+    figure.scroll_into_view_if_needed()
+    figure.screenshot(path=str(Path("/tmp/h14-report-click-map.png")))
+    context.close()

@@ -183,4 +183,4 @@ export function live (root) {
   }
 }
 
-window.uxlabPlayer = { mount, live, clock }
+window.uxlabPlayer = { mount, live, clock, Replayer }
