@@ -219,3 +219,23 @@ def test_replay_settings_survive_the_database(fresh_db: Any) -> None:
     study = store.load_study(fresh_db, "checkout-2026")
     assert study.replay is not None and study.replay.mask == (".account",)
     assert parse_study(STUDY_DOC).replay is None
+
+
+async def test_the_delete_endpoint_is_the_moderators(
+    client: Any, replay_session: Any, db_path: Path
+) -> None:
+    t = now_ms()
+    token = replay_session.token
+    await client.post(
+        "/api/v1/replay", data=body(token, [{"seq": 0, "t": t, "events": rr_events(t)}])
+    )
+    url = f"/api/v1/studies/checkout-2026/sessions/{replay_session.id}/recording"
+    assert (await client.delete(url)).status == 401
+    bad = await client.delete(url, headers={"Authorization": f"Bearer {token}"})
+    assert bad.status == 401 and stored(db_path)
+    missing = await client.delete(url.replace(f"/{replay_session.id}/", "/999/"),
+                                  headers={"Authorization": "Bearer test-admin-token"})  # fmt: skip
+    assert missing.status == 404
+    done = await client.delete(url, headers={"Authorization": "Bearer test-admin-token"})
+    assert done.status == 200 and (await done.json())["deleted_chunks"] == 1
+    assert stored(db_path) == []
