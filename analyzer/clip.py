@@ -68,9 +68,11 @@ h1 {{ font-size: 18px; margin: 0 0 12px; }}
 <div id="player"></div>
 <script type="application/json" id="clip">{_script_safe(data)}</script>
 <script>{_script_safe(player)}</script>
-<script>uxlabPlayer.mount(document.getElementById('player'),
-  JSON.parse(document.getElementById('clip').textContent));
-document.getElementById('player').dataset.ready = '1';</script>
+<script>// After load: the replayer's frame would otherwise hold the page's load event open.
+window.addEventListener('load', () => {{
+  uxlabPlayer.mount(document.getElementById('player'), JSON.parse(document.getElementById('clip').textContent))
+  document.getElementById('player').dataset.ready = '1'
+}})</script>
 </body>
 </html>
 """

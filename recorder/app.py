@@ -369,6 +369,9 @@ def study_json(study: Study) -> dict[str, Any]:
         "tasks": [{"id": t.id, "prompt": t.prompt, "success": t.success, "expected_path": t.expected_path}
                   for t in study.tasks],
         "questionnaires": study.questionnaires, "capture_input_values": study.capture_values,
+        "replay": study.replay is not None,
+        **({"replay_mask": list(study.replay.mask), "replay_block": list(study.replay.block)}
+           if study.replay is not None else {}),
     }  # fmt: skip
 
 

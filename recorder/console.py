@@ -332,6 +332,7 @@ def _session_row(session: dict[str, Any], who: Viewer) -> dict[str, Any]:
     """A session as the study page lists it; observers get no token and no link."""
     row = {k: v for k, v in session.items() if k not in ("token", "variant_url")}
     row["url"] = f"{who.base}/sessions/{session['id']}"
+    row["replay"] = f"{who.base}/sessions/{session['id']}/replay"
     if not who.observer:
         row["token"] = session["token"]
         row["link"] = participant_link(session["variant_url"], session["token"])

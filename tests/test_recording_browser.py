@@ -385,7 +385,7 @@ def test_a_clip_opens_offline_and_plays_its_stretch(
     clip_page_requests: list[str] = []
     clip = context.new_page()
     clip.on("request", lambda r: clip_page_requests.append(r.url))
-    clip.goto(out.as_uri(), wait_until="domcontentloaded")
+    clip.goto(out.as_uri())  # the page loads completely (nothing pending)
     clip.wait_for_selector("#player[data-ready]")
     screen = clip.frame_locator("#player iframe").locator("body")
     wait_for(lambda: "Send back unworn shoes" in screen.inner_text(), clip)  # at --from

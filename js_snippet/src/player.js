@@ -64,7 +64,7 @@ export function mount (root, data) {
   const start = timeline.start_ms || first // the session's first event
   const from = data.from || 0 // a clip shows a stretch of the session
   const end = Math.max(last, timeline.end_ms || 0)
-  const to = data.to || (end - start) / 1000
+  const to = data.to || Math.max((end - start) / 1000, ...items.map((i) => i.end || i.t)) // items' times are rounded
   const span = Math.max(0.001, to - from)
   const toReplay = (s) => Math.min(Math.max(0, start + s * 1000 - first), last - first + 1)
   const toSession = (ms) => (first + ms - start) / 1000
