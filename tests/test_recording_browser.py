@@ -434,3 +434,56 @@ def test_the_report_draws_clicks_on_the_recorded_page(
     figure.scroll_into_view_if_needed()
     figure.screenshot(path=str(Path("/tmp/h14-report-click-map.png")))
     context.close()
+
+
+def moderator_events(server: Server, token: str, events: list[dict[str, Any]]) -> None:
+    t = time.time() * 1000.0
+    doc = {"v": 1, "page": f"console-{t}", "sent": t,
+           "events": [{"seq": i, "t": t, **e} for i, e in enumerate(events)]}  # fmt: skip
+    status, answer = server.request(
+        "POST", f"/api/v1/sessions/{token}/events", doc, server.admin_token
+    )
+    assert status == 200, answer
+
+
+def test_the_replay_pages_delete_button_deletes_the_recording_and_keeps_the_events(
+    server: Server, participant: Callable[[], Any], browser: Any
+) -> None:
+    load_demo(server, replay=True)
+    token = server.new_session(STUDY, "P01", "B")
+    page = participant()
+    moderator_events(server, token, [{"type": "task_start", "task": "find-returns"}])
+    page.goto(link(server, token, "/"))
+    wait_for(lambda: chunks(server, token), page)
+    page.click("h1")  # a misclick
+    page.wait_for_timeout(1500)
+    with page.expect_navigation():
+        page.click("#nav-help")
+    page.click("#tab-returns")
+    page.wait_for_timeout(800)
+    marker(server, token, "note", "found the returns tab", 5)
+    page.click("#returns-days")
+    page.wait_for_timeout(1500)
+    moderator_events(
+        server, token, [{"type": "task_end", "task": "find-returns", "outcome": "success"}]
+    )
+    page.close()
+    sid = session_id(server, token)
+    console = sign_in(browser, server, f"/studies/{STUDY}/sessions/{sid}/replay?t=3")
+    console.wait_for_selector("#player[data-ready]")
+    assert console.locator(".uxp-mark.k-task.o-success").count() == 1
+    assert console.locator(".uxp-mark.k-misclick").count() == 1
+    console.wait_for_timeout(500)
+    console.screenshot(path="/tmp/h14-replay-full.png", full_page=True)
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.click("#delete-recording")
+    wait_for(lambda: "was deleted" in console.locator("#player").inner_text(), console)
+    assert chunks(server, token) == []
+    conn = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
+    events = conn.execute("SELECT count(*) FROM events e JOIN sessions s ON s.id = e.session_id"
+                          " WHERE s.token = ?", (token,)).fetchone()[0]  # fmt: skip
+    conn.close()
+    assert events > 5
+    console.reload()
+    assert "has no recording" in console.locator("#player-none").inner_text()
+    console.context.close()
