@@ -19,12 +19,28 @@ from recorder.app import SESSIONS_KEY, SETTINGS_KEY, ApiError, _own_origin, _sto
 STATIC = Path(__file__).parent / "static"
 RECORDER_FILE = "uxlab-replay.js"
 RECORDER_KEY = web.AppKey("recorder_module", bytes)
+# A recording body may be this many times UXLAB_MAX_BODY: a page's full snapshot sent as
+# plain JSON (a browser without CompressionStream, or a page that is leaving) is large.
+BODY_FACTOR = 8
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    """The request body, up to ``limit`` bytes (413 "body: ..." above: that batch only)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, f"body: larger than {limit} bytes")
+    parts, size = [], 0
+    async for block in request.content.iter_chunked(1 << 16):
+        size += len(block)
+        if size > limit:
+            raise ApiError(413, f"body: larger than {limit} bytes")
+        parts.append(block)
+    return b"".join(parts)
 
 
 async def post_recording(request: web.Request) -> web.Response:
     """``POST /api/v1/replay``: a batch of recording chunks of one page load."""
     received = time.time() * 1000.0
-    body = await request.read()
+    body = await _read_body(request, request.app[SETTINGS_KEY].max_body * BODY_FACTOR)
     if not body:
         raise ApiError(400, "body: empty")
     batch = recording.parse_recording(body)

@@ -239,3 +239,25 @@ async def test_the_delete_endpoint_is_the_moderators(
     done = await client.delete(url, headers={"Authorization": "Bearer test-admin-token"})
     assert done.status == 200 and (await done.json())["deleted_chunks"] == 1
     assert stored(db_path) == []
+
+
+async def test_a_body_too_large_is_413_naming_the_body_not_the_recording(
+    client: Any, replay_session: Any, db_path: Path
+) -> None:
+    t = now_ms()
+    noise = os.urandom(300_000).hex()  # the client fixture's max body is 64 KB: 512 KB allowed here
+    raw = body(
+        replay_session.token, [{"seq": 0, "t": t, "events": rr_events(t, noise)}], packed=False
+    )
+    resp = await client.post("/api/v1/replay", data=raw)
+    assert resp.status == 413
+    answer = await resp.json()
+    assert answer["error"].startswith("body: larger than") and "recording" not in answer["error"]
+    small = body(
+        replay_session.token,
+        [{"seq": 0, "t": t, "events": rr_events(t, noise[:100_000])}],
+        packed=False,
+    )
+    assert len(small) > 64 * 1024  # over UXLAB_MAX_BODY, within a recording's allowance
+    assert (await client.post("/api/v1/replay", data=small)).status == 200
+    assert len(stored(db_path)) == 1

@@ -33,9 +33,11 @@ function start (hook) {
   let buffer = []
   let timer = 0
   let stopRecord = null
-  const transport = createTransport(hook.u.replace(/collect$/, 'replay'), outbox, (status, batch) => {
-    // Full (413), unknown or closed session, or a study that no longer records: stop.
-    if (status === 413 || status === 401 || status === 403) {
+  const transport = createTransport(hook.u.replace(/collect$/, 'replay'), outbox, (status, batch, text) => {
+    // The session's recording is full (a 413 naming the recording; a 413 for one body too
+    // large drops that batch only), the session is unknown or closed, or the study no
+    // longer records: stop.
+    if ((status === 413 && /recording/.test(text)) || status === 401 || status === 403) {
       stop()
       outbox.dropSession(batch.s)
     }

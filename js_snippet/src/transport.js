@@ -65,7 +65,7 @@ export function createTransport (url, outbox, refused, accepted, encode) {
       inflight--
       if (keepalive) keepaliveBytes -= bytes
       if (status >= 200 && status < 300 && accepted) accepted(text)
-      answered(batch, status, retryAfter)
+      answered(batch, status, retryAfter, text)
     }
     const post = (payload) => fetch(url, {
       method: 'POST',
@@ -82,14 +82,14 @@ export function createTransport (url, outbox, refused, accepted, encode) {
     return true
   }
 
-  function answered (batch, status, retryAfter) {
+  function answered (batch, status, retryAfter, text) {
     if (status >= 200 && status < 300) {
       attempt = 0
       outbox.remove(batch)
     } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       attempt = 0
       outbox.remove(batch)
-      refused(status, batch)
+      refused(status, batch, text)
     } else {
       const backoff = Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** attempt++) * (0.5 + Math.random() / 2)
       waitUntil = Date.now() + Math.max(backoff, retryAfterMs(retryAfter))
