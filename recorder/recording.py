@@ -8,7 +8,8 @@ in seq-numbered chunks to ``POST /api/v1/replay``::
      "chunks": [{"seq": 0, "t": 1764000000001.2, "events": [<rrweb events>]}]}
 
 The body is gzip when the browser has ``CompressionStream`` (recognised by
-its magic bytes, no header needed, so no CORS preflight), JSON otherwise.
+its magic bytes, no header needed, so no CORS preflight); otherwise JSON whose
+events are each packed by rrweb's packer (a string of zlib bytes), unpacked here.
 ``(session, page, seq)`` is a chunk's identity: the collector stores each
 once, like events. Chunks are kept zlib-compressed; a page load's chunks in
 seq order are its rrweb event stream, starting with a full snapshot.
@@ -107,6 +108,8 @@ def _chunk_row(chunk: Any, i: int, seen: set[int]) -> schema.Row:
     if type(events) is not list or not events:
         raise schema.BadInput(f"chunks[{i}].events: must be a non-empty list of rrweb events")
     for j, event in enumerate(events):
+        if type(event) is str:  # packed by rrweb's packer (a browser without CompressionStream)
+            event = events[j] = _unpack_event(event, f"chunks[{i}].events[{j}]")
         if type(event) is not dict or type(event.get("type")) is not int:
             raise schema.BadInput(f"chunks[{i}].events[{j}]: not an rrweb event")
         stamp = event.get("timestamp")
@@ -119,6 +122,21 @@ def _chunk_row(chunk: Any, i: int, seen: set[int]) -> schema.Row:
     first = float(events[0]["timestamp"])
     packed = zlib.compress(orjson.dumps(events), 6)
     return (seq, first, base64.b64encode(packed).decode("ascii"))
+
+
+def _unpack_event(text: str, where: str) -> Any:
+    """An event packed by ``@rrweb/packer``: zlib bytes as a latin-1 string, JSON with ``v``."""
+    try:
+        unpacker = zlib.decompressobj()
+        raw = unpacker.decompress(text.encode("latin-1"), MAX_INFLATED)
+        event = orjson.loads(raw)
+    except (UnicodeEncodeError, zlib.error, orjson.JSONDecodeError):
+        raise schema.BadInput(
+            f"{where}: not an rrweb event (nor one packed by rrweb's packer)"
+        ) from None
+    if type(event) is dict:
+        event.pop("v", None)
+    return event
 
 
 def unpack(data: bytes) -> list[dict[str, Any]]:

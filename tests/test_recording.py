@@ -261,3 +261,22 @@ async def test_a_body_too_large_is_413_naming_the_body_not_the_recording(
     assert len(small) > 64 * 1024  # over UXLAB_MAX_BODY, within a recording's allowance
     assert (await client.post("/api/v1/replay", data=small)).status == 200
     assert len(stored(db_path)) == 1
+
+
+async def test_events_packed_by_rrwebs_packer_are_unpacked(client: Any, replay_session: Any,
+                                                           db_path: Path) -> None:  # fmt: skip
+    t = now_ms()
+    packed = [
+        zlib.compress(orjson.dumps({**e, "v": "v1"})).decode("latin-1")
+        for e in rr_events(t, "Packed text")
+    ]
+    resp = await client.post("/api/v1/replay", data=body(replay_session.token, [{"seq": 0, "t": t, "events": packed}],
+                                                         packed=False))  # fmt: skip
+    assert resp.status == 200, await resp.text()
+    conn = store.connect(db_path)
+    events = recording.session_events(conn, replay_session.id)
+    assert [e["type"] for e in events] == [4, 2, 3] and "v" not in events[0]
+    assert "Packed text" in orjson.dumps(events).decode()
+    bad = body(replay_session.token, [{"seq": 1, "t": t, "events": ["not packed"]}], packed=False)
+    resp = await client.post("/api/v1/replay", data=bad)
+    assert resp.status == 400 and "packed by rrweb's packer" in (await resp.json())["error"]

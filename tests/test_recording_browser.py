@@ -487,3 +487,30 @@ def test_the_replay_pages_delete_button_deletes_the_recording_and_keeps_the_even
     console.reload()
     assert "has no recording" in console.locator("#player-none").inner_text()
     console.context.close()
+
+
+def test_without_compression_stream_events_are_packed_by_rrwebs_packer(
+    server: Server, browser: Any
+) -> None:
+    load_demo(server, replay=True)
+    token = server.new_session(STUDY, "P01", "B")
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script("delete window.CompressionStream")
+    page = context.new_page()
+    bodies: list[bytes] = []
+    page.on(
+        "request", lambda r: "/api/v1/replay" in r.url and bodies.append(r.post_data_buffer or b"")
+    )
+    page.goto(link(server, token, "/help"))
+    wait_for(lambda: chunks(server, token), page)
+    page.click("#tab-returns")
+    page.wait_for_timeout(1500)
+    found = wait_for(
+        lambda: (c := chunks(server, token)) and "Send back unworn" in text_of(c) and c, page
+    )
+    assert complete(found)
+    assert bodies and all(b[:1] == b"{" for b in bodies)  # JSON, not gzip
+    sent = b"".join(bodies)
+    assert b"Help centre" not in sent  # the page's text travelled packed
+    assert "Help centre" in text_of(found)  # and is stored unpacked
+    context.close()

@@ -92,7 +92,7 @@ def test_esbuild_is_pinned_and_locked() -> None:
     version = package["devDependencies"]["esbuild"]
     assert version[0].isdigit(), "esbuild pinned to an exact version"
     assert lock["packages"]["node_modules/esbuild"]["version"] == version
-    for name in ("rrweb", "@rrweb/record"):  # the recorder module and the player
+    for name in ("rrweb", "@rrweb/record", "@rrweb/packer"):  # the recorder module and the player
         version = package["devDependencies"][name]
         assert version[0].isdigit(), f"{name} pinned to an exact version"
         assert lock["packages"][f"node_modules/{name}"]["version"] == version

@@ -5,12 +5,13 @@
 // CHUNK_EVENTS) and queued in an outbox of their own with the snippet's identity scheme
 // (session, page load, seq), so chunks are delivered at least once and stored once, with
 // the snippet's retry, backoff and localStorage copy. Bodies are gzip where the browser
-// has CompressionStream. A 413 (the session's recording is full) stops the recording; the
+// has CompressionStream, each event packed by rrweb's packer where it has not. A 413 (the session's recording is full) stops the recording; the
 // snippet's events go on.
 //
 // Privacy: every input masked, `data-uxlab-mask` (and the study's) text masked,
 // `data-uxlab-ignore` (and the study's) subtrees blocked, no cross-origin frames.
 
+import { pack } from '@rrweb/packer/pack'
 import { record } from '@rrweb/record'
 import { on } from './capture.js'
 import { quietly } from './config.js'
@@ -26,6 +27,8 @@ const FULL_SNAPSHOT = 2 // rrweb EventType.FullSnapshot
 const gzip = typeof CompressionStream === 'function'
   ? (text) => new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer()
   : undefined
+/** Without CompressionStream each event is packed by rrweb's packer (zlib, in a string). */
+const packed = gzip ? (event) => event : pack
 
 function start (hook) {
   const outbox = createOutbox(hook.s, hook.p, PREFIX, 'chunks')
@@ -63,7 +66,7 @@ function start (hook) {
   stopRecord = record({
     emit (event) {
       if (event.type === FULL_SNAPSHOT) flush() // a snapshot starts a chunk of its own
-      buffer.push(event)
+      buffer.push(packed(event))
       if (event.type === FULL_SNAPSHOT || buffer.length >= CHUNK_EVENTS) flush()
       else if (!timer) timer = setTimeout(flush, CHUNK_MS)
     },
