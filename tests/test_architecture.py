@@ -35,6 +35,8 @@ RECORDER_USES_ANALYZER = {
     ("recorder.console.report", "analyzer.metrics.analyze"),  # the console's report page
     ("recorder.console.report", "analyzer.report.render"),
     ("recorder.console.findings", "analyzer.metrics.analyze"),  # the Findings page's suggestions
+    ("recorder.console.replay", "analyzer.metrics.timeline"),  # the replay page's timeline
+    ("recorder.console.report", "analyzer.report.page_images"),  # click maps on the page
 }
 
 LAZY_IMPORTERS = {importer for importer, _ in RECORDER_USES_ANALYZER}

@@ -15,6 +15,7 @@ from recorder.web import SETTINGS_KEY, in_thread
 
 def _render(db: str, study_id: str) -> str:
     from analyzer.metrics.analyze import analyze
+    from analyzer.report.page_images import page_images
     from analyzer.report.render import render_report
 
     conn = store.connect(db, readonly=True)
@@ -22,7 +23,9 @@ def _render(db: str, study_id: str) -> str:
         study = store.load_study(conn, study_id)
     finally:
         conn.close()
-    return render_report(analyze(db, study_id), study)
+    return render_report(
+        analyze(db, study_id), study, pictures=lambda keys: page_images(db, study_id, keys)
+    )
 
 
 @html_page

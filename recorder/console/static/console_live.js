@@ -121,6 +121,7 @@ function connect () {
     if (msg.kind === 'state') applyState(msg)
     else if (msg.kind === 'events') addEvents(msg.events)
     else if (msg.kind === 'status') setStatus(msg.status)
+    else if (msg.kind === 'recording') window.dispatchEvent(new CustomEvent('uxlab:recording', { detail: msg.chunks }))
   }
   ws.onclose = async () => {
     setConn('wait')
