@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from recorder import recordings as recording_cli
 from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.errors import UxlabError
 from recorder.settings import SETTINGS, Settings, db_path
@@ -245,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("study")
     _db_arg(p)
     p.set_defaults(func=cmd_session_list)
+    recording_cli.add_session_commands(session, _db_arg)
 
     p = sub.add_parser("simulate", help="send realistic simulated participants through the HTTP API",
                        epilog="example: uxlab simulate demo-shop --participants 12 --seed 1")  # fmt: skip
@@ -300,6 +302,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
     _db_arg(p)
     p.set_defaults(func=_lazy("analyzer.report.render", "report_command"))
+
+    p = sub.add_parser("clip", help="write a stretch of a session's recording as one offline HTML file",
+                       epilog="example: uxlab clip demo-shop 3 --from 1:20 --to 1:45 -o clip.html")  # fmt: skip
+    p.add_argument("study")
+    p.add_argument("session", type=int, help="the session's number")
+    p.add_argument(
+        "--from", dest="start", required=True, help="start, M:SS from the session's first event"
+    )
+    p.add_argument("--to", dest="end", required=True, help="end, M:SS")
+    p.add_argument("-o", "--output", required=True, help="HTML file to write")
+    _db_arg(p)
+    p.set_defaults(func=_lazy("analyzer.report.clip", "clip_command"))
 
     p = sub.add_parser("export", help="export every table and the raw events",
                        epilog="example: uxlab export demo-shop --format xlsx -o demo.xlsx")  # fmt: skip

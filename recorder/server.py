@@ -19,8 +19,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from recorder import __version__
 from recorder.collector import api
+from recorder.collector import replay as replay_api
 from recorder.console import findings as findings_pages
-from recorder.console import pages, report
+from recorder.console import pages, replay, report
 from recorder.demo import shop
 from recorder.errors import UxlabError
 from recorder.findings import api as findings_api
@@ -93,7 +94,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = error_response(500, "internal error; see the server log")
     if response.status >= 400 and response.content_type == "application/json":
         response = _as_page(request, response)
-    if request.path == "/api/v1/collect":
+    if request.path in api.CORS_PATHS:
         api.add_cors(request, response)
     return response
 
@@ -159,6 +160,8 @@ def create_app(settings: Settings) -> web.Application:
     shop.add_routes(app)
     pages.add_routes(app)  # "/" is the console's studies page
     report.add_routes(app)
+    replay.add_routes(app)
+    replay_api.add_routes(app)
     findings_api.add_routes(app)
     findings_pages.add_routes(app)
     return app

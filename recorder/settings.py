@@ -26,6 +26,7 @@ SETTINGS: list[tuple[str, Any, str]] = [
         "(SQLite's PRAGMA max_page_count), a full disk on demand; 0 = no cap",
     ),
     ("trusted_proxy", False, "behind a TLS proxy: trust its X-Forwarded-Proto and X-Forwarded-For"),
+    ("replay_max_mb", 50, "stored recording per session in MB (compressed) before 413"),
 ]
 
 
@@ -52,6 +53,7 @@ class Settings:
     writer_process: bool = DEFAULTS["writer_process"]
     max_page_count: int = DEFAULTS["max_page_count"]
     trusted_proxy: bool = DEFAULTS["trusted_proxy"]
+    replay_max_mb: int = DEFAULTS["replay_max_mb"]
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -34,6 +34,7 @@ RECORDER_USES_ANALYZER = {
     ("recorder.cli", "analyzer.export"),
     ("recorder.console.report", "analyzer.report.render"),  # the console's report page
     ("recorder.console.findings", "analyzer.metrics.analyze"),  # the Findings page's suggestions
+    ("recorder.console.replay", "analyzer.metrics.timeline"),  # the replay page's timeline
 }
 
 LAZY_IMPORTERS = {importer for importer, _ in RECORDER_USES_ANALYZER}

@@ -22,7 +22,8 @@ from recorder.terminal import terminal_text
 from recorder.wire import schema
 from recorder.wire.studyfile import parse_study
 from tests.conftest import STUDY_DOC
-from tests.test_report import _batch, run
+from tests.scripted import _batch
+from tests.test_report import run
 
 STUDY = STUDY_DOC["id"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -56,8 +57,10 @@ def hostile_study(db: Path) -> None:
                  "outcome": "success"},
             ]  # fmt: skip
             store.EventStore(conn).write([
-                _batch(info, "load-1", page + clicks, 0.0, schema.SOURCE_SNIPPET),
-                _batch(info, "console", moderator, 0.0, schema.SOURCE_MODERATOR),
+                _batch(info, schema.SOURCE_SNIPPET, "load-1", page + clicks, schema.PARTICIPANT_TYPES,
+                       0.0, 20.0),
+                _batch(info, schema.SOURCE_MODERATOR, "console", moderator, schema.MODERATOR_TYPES,
+                       0.0, 20.0),
             ])  # fmt: skip
     finally:
         conn.close()

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SNIPPET = ROOT / "js_snippet"
 SHIPPED = ROOT / "recorder" / "collector" / "static" / "uxlab.js"
 GZIP_BUDGET = 5 * 1024  # bytes; DESIGN: at most 5 KB gzip
+BUNDLES = ("uxlab-replay.js", "uxlab-player.js", "uxlab-player.css")
 
 
 def _node_missing() -> str | None:
@@ -42,6 +43,7 @@ def build(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
                        capture_output=True)  # fmt: skip
         return out.read_bytes()
 
+    one.folder = folder  # type: ignore[attr-defined]
     return one
 
 
@@ -53,6 +55,27 @@ def test_the_shipped_snippet_is_a_fresh_build_of_the_sources(build) -> None:  # 
     assert SHIPPED.read_bytes() == build("fresh.js"), (
         "recorder/collector/static/uxlab.js is stale: run `npm run build` inside js_snippet and commit it"
     )
+
+
+@pytest.mark.parametrize("name", BUNDLES)
+def test_the_shipped_recording_bundles_are_fresh_builds(build, name: str) -> None:  # type: ignore[no-untyped-def]
+    fresh = build("fresh.js")
+    room = "collector" if name == "uxlab-replay.js" else "console"  # the player is the console's
+    shipped = ROOT / "recorder" / room / "static" / name
+    assert fresh is not None
+    built = (Path(build.folder) / name).read_bytes()
+    assert shipped.read_bytes() == built, (
+        f"recorder/{room}/static/{name} is stale: run `npm run build` inside js_snippet and commit it"
+    )
+
+
+def test_the_recorder_module_is_separate_from_the_snippet() -> None:
+    """rrweb is in the recorder module, which the snippet loads only for replay studies."""
+    snippet = SHIPPED.read_text(encoding="utf-8")
+    recorder_module = (SHIPPED.parent / "uxlab-replay.js").read_text(encoding="utf-8")
+    assert "uxlab-replay.js" in snippet and "rr_dataURL" not in snippet
+    assert "maskAllInputs" in recorder_module or "data-uxlab-mask" in recorder_module
+    assert "/api/v1/replay" not in snippet
 
 
 def test_the_shipped_snippet_is_one_small_self_contained_script() -> None:
@@ -70,3 +93,7 @@ def test_esbuild_is_pinned_and_locked() -> None:
     version = package["devDependencies"]["esbuild"]
     assert version[0].isdigit(), "esbuild pinned to an exact version"
     assert lock["packages"]["node_modules/esbuild"]["version"] == version
+    for name in ("rrweb", "@rrweb/record", "@rrweb/packer"):  # the recorder module and the player
+        version = package["devDependencies"][name]
+        assert version[0].isdigit(), f"{name} pinned to an exact version"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version

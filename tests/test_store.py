@@ -22,7 +22,13 @@ def test_new_database_is_wal_and_current(db_path: Path) -> None:
 def test_older_database_is_migrated_keeping_its_data(db_path: Path) -> None:
     conn = store.connect(db_path)
     assert store.migrate(conn, upto=1) == 1
-    store.save_study(conn, parse_study(STUDY_DOC))
+    # A study as v1 stored it (save_study writes today's columns).
+    conn.execute(
+        "INSERT INTO studies (id, name, origins, questionnaires, capture_values) VALUES"
+        " ('checkout-2026', 'Checkout', '[]', '{}', 0)"
+    )
+    conn.execute("INSERT INTO variants (study_id, id, url, position) VALUES"
+                 " ('checkout-2026', 'A', 'http://proto.test/A/', 0)")  # fmt: skip
     columns = {r[1] for r in conn.execute("PRAGMA table_info(sessions)")}
     assert "last_event_at" not in columns
     conn.execute("INSERT INTO participants (study_id, id) VALUES ('checkout-2026', 'P01')")
@@ -228,8 +234,11 @@ def test_a_refused_batch_leaves_the_rest_of_the_group_stored(fresh_db: sqlite3.C
 def test_migration_3_numbers_existing_sessions_within_their_study(db_path: Path) -> None:
     conn = store.connect(db_path)
     assert store.migrate(conn, upto=2) == 2
-    store.save_study(conn, parse_study(STUDY_DOC))
-    store.save_study(conn, parse_study(dict(STUDY_DOC, id="other")))
+    for study in ("checkout-2026", "other"):  # v2-shaped rows: save_study writes later columns
+        conn.execute("INSERT INTO studies (id, name, origins, questionnaires, capture_values)"
+                     " VALUES (?, ?, '[]', '{}', 0)", (study, study))  # fmt: skip
+        conn.executemany("INSERT INTO variants (study_id, id, url, position) VALUES (?, ?, ?, ?)",
+                         [(study, v, f"http://x.test/{v}/", n) for n, v in enumerate("AB")])  # fmt: skip
     for study, participant in [("checkout-2026", "P01"), ("other", "P01"), ("other", "P02"),
                                ("checkout-2026", "P02"), ("checkout-2026", "P03")]:  # fmt: skip
         conn.execute("INSERT OR IGNORE INTO participants (study_id, id) VALUES (?, ?)",

@@ -21,7 +21,7 @@ Layouts:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -546,8 +546,10 @@ MAP_W, MAP_MAX_H = 300.0, 420.0
 
 
 def click_map(chart_id: str, title: str, desc: str, panels: Sequence[tuple[str, Sequence[Click]]],
-              page_w: float, page_h: float, hidden: int = 0) -> Markup:  # fmt: skip
-    """Side-by-side panels (one per variant) of a page with its clicks at their positions."""
+              page_w: float, page_h: float, hidden: int = 0,
+              pictures: Mapping[str, str] | None = None) -> Markup:  # fmt: skip
+    """Side-by-side panels (one per variant) of a page with its clicks at their positions,
+    drawn over a picture of the page (a data URI per variant) where there is one."""
     scale = min(MAP_W / page_w, MAP_MAX_H / page_h)
     pw, ph = page_w * scale, page_h * scale
     panel_step = pw + 70
@@ -557,7 +559,8 @@ def click_map(chart_id: str, title: str, desc: str, panels: Sequence[tuple[str, 
                       Legend("triangle", "rage click", RAGE)], 16, x=50.0)]  # fmt: skip
     for i, (variant, clicks) in enumerate(panels):
         x0, y0 = 50 + i * panel_step, 44
-        body += _panel(variant, clicks, x0, y0, pw, ph, scale, page_w, page_h)
+        body += _panel(variant, clicks, x0, y0, pw, ph, scale, page_w, page_h,
+                       (pictures or {}).get(variant))  # fmt: skip
     note = f"; {hidden} more clicks not drawn" if hidden else ""
     body.append(
         text(20, height - 12, f"x, y: page position in CSS pixels{note}", class_="axis-label")
@@ -566,11 +569,15 @@ def click_map(chart_id: str, title: str, desc: str, panels: Sequence[tuple[str, 
 
 
 def _panel(variant: str, clicks: Iterable[Click], x0: float, y0: float, pw: float, ph: float,
-           scale: float, page_w: float, page_h: float) -> list[Markup]:  # fmt: skip
+           scale: float, page_w: float, page_h: float, picture: str | None = None) -> list[Markup]:  # fmt: skip
     parts = [
         text(x0, y0 - 8, f"Variant {variant}", class_="group"),
         el("rect", x=x0, y=y0, width=pw, height=ph, fill="#fbfcfd", stroke=MUTED),
     ]
+    if picture is not None:  # the page as participants saw it, cut at the panel's bottom
+        parts.append(el("image", href=picture, x=x0, y=y0, width=pw, height=ph,
+                        preserveAspectRatio="xMinYMin slice", opacity=0.8))  # fmt: skip
+        parts.append(el("rect", x=x0, y=y0, width=pw, height=ph, fill="none", stroke=MUTED))
     for value in _ticks(page_w):
         x = x0 + value * scale
         parts.append(el("line", x1=x, x2=x, y1=y0 + ph, y2=y0 + ph + 4, stroke=MUTED))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -18,6 +18,7 @@ from analyzer.metrics.analyze import PATH_SEPARATOR
 from analyzer.numbers import plural
 from analyzer.report import charts
 from analyzer.report.charts import Click, Group, Legend, PageNode, Row, Step
+from analyzer.report.page_images import PageImage
 from analyzer.report.sections import DASH, Chart, Context, ms, pct
 
 OFF_PATH_PAGES = 8  # pages drawn below the path; the rest fold into OTHER
@@ -167,8 +168,15 @@ class Elements:
     misclicked: list[list[str]]
 
 
-def click_sections(ctx: Context) -> tuple[list[ClickMap], int, Elements]:
-    """Click maps of the most-clicked pages, how many pages were left out, and the top elements."""
+Pictures = Callable[[set[str]], Mapping[tuple[str, str], PageImage]]
+
+
+def click_sections(ctx: Context, pictures: Pictures | None = None,
+                   ) -> tuple[list[ClickMap], int, Elements]:  # fmt: skip
+    """Click maps of the most-clicked pages, how many pages were left out, and the top elements.
+
+    A page with a picture (a recorded session's full snapshot) has its clicks drawn on it.
+    """
     by_page: dict[str, dict[str, list[Click]]] = defaultdict(lambda: defaultdict(list))
     elements: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     labels: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
@@ -190,15 +198,22 @@ def click_sections(ctx: Context) -> tuple[list[ClickMap], int, Elements]:
                                                  f"{c['participant']}: {flag} on {named}",
                                                  bool(c["burst_start"]), bool(c["dead"])))  # fmt: skip
     pages = sorted(by_page, key=lambda p: -sum(len(v) for v in by_page[p].values()))
-    maps = [_click_map(ctx, k, page, by_page[page]) for k, page in enumerate(pages[:MAP_PAGES])]
+    shown = pictures(set(pages[:MAP_PAGES])) if pictures is not None and pages else {}
+    maps = [_click_map(ctx, k, page, by_page[page], shown)
+            for k, page in enumerate(pages[:MAP_PAGES])]  # fmt: skip
     named = {key: found.most_common(1)[0][0] for key, found in labels.items()}
     return maps, max(len(pages) - MAP_PAGES, 0), _elements(elements, named)
 
 
-def _click_map(ctx: Context, k: int, page: str, panels: Mapping[str, list[Click]]) -> ClickMap:
+def _click_map(ctx: Context, k: int, page: str, panels: Mapping[str, list[Click]],
+               pictures: Mapping[tuple[str, str], PageImage]) -> ClickMap:  # fmt: skip
     everything = [c for clicks in panels.values() for c in clicks]
     page_w = max(1280.0, math.ceil(max(c.x for c in everything) / 160) * 160)
     page_h = max(800.0, math.ceil((max(c.y for c in everything) + 40) / 100) * 100)
+    shown = {v: pictures[(page, v)] for v in ctx.variants if (page, v) in pictures}
+    if shown:  # the page as it looked: its width, down to the lowest click
+        page_w = float(max(p.width for p in shown.values()))
+        page_h = float(min(max(p.height for p in shown.values()), max(page_h, 800.0)))
     drawn, hidden = [], 0
     for v in ctx.variants:
         clicks = panels.get(v, [])
@@ -209,7 +224,7 @@ def _click_map(ctx: Context, k: int, page: str, panels: Mapping[str, list[Click]
     title = f"Click map of {page}"
     svg = charts.click_map(f"clickmap-{k}", title, f"Where participants clicked on {page}, one panel per "
                            "variant; misclicks as crosses, rage clicks as triangles.", drawn, page_w, page_h,
-                           hidden)  # fmt: skip
+                           hidden, {v: p.uri for v, p in shown.items()})  # fmt: skip
     rows = []
     for v in ctx.variants:
         clicks = panels.get(v, [])

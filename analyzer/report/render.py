@@ -25,6 +25,7 @@ from analyzer.metrics.analyze import StudyResults, analyze
 from analyzer.numbers import plural
 from analyzer.report import figures, pages, sections
 from analyzer.report import findings as report_findings
+from analyzer.report.page_images import page_images
 from recorder import templating
 from recorder.errors import UxlabError
 from recorder.settings import db_path
@@ -62,7 +63,13 @@ def _dash(value: Any) -> Any:
     return sections.DASH if sections.missing(value) or value == "" else value
 
 
-def render_report(results: StudyResults, study: Study, *, generated: datetime | None = None) -> str:
+def render_report(
+    results: StudyResults,
+    study: Study,
+    *,
+    generated: datetime | None = None,
+    pictures: pages.Pictures | None = None,
+) -> str:
     """The HTML report of one study's results.
 
     Parameters
@@ -73,6 +80,10 @@ def render_report(results: StudyResults, study: Study, *, generated: datetime | 
         The study the results are of (tasks, prompts, variants, expected paths).
     generated : datetime, optional
         The time printed as the report's date; now (UTC) by default.
+    pictures : callable, optional
+        Given the page keys of the click maps, (page key, variant) -> the page as
+        participants saw it (:func:`analyzer.page_images.page_images`): clicks are
+        drawn on it.
 
     Returns
     -------
@@ -82,7 +93,7 @@ def render_report(results: StudyResults, study: Study, *, generated: datetime | 
     ctx = sections.Context(results, study)
     times = sections.session_times(results)
     sus = figures.sus_rows(ctx)
-    maps, maps_hidden, elements = pages.click_sections(ctx)
+    maps, maps_hidden, elements = pages.click_sections(ctx, pictures)
     markers, markers_hidden = sections.marker_groups(ctx)
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     return (
@@ -124,7 +135,8 @@ def study_report(db: str | Path, study_id: str) -> str:
         study = store.load_study(conn, study_id)  # StoreError for an unknown study, before any work
     finally:
         conn.close()
-    return render_report(analyze(db, study_id), study)
+    results = analyze(db, study_id)
+    return render_report(results, study, pictures=lambda keys: page_images(db, study_id, keys))
 
 
 def report_command(args: Any) -> int:

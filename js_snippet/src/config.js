@@ -12,6 +12,7 @@ export const RETRY_MAX_MS = 30000
 export const TIMEOUT_MS = 20000 // a request without an answer by then counts as failed
 export const SESSION_KEY = 'uxlab:session'
 export const OUTBOX_PREFIX = 'uxlab:q:'
+export const REPLAY_KEY = 'uxlab:replay' // sessionStorage: the collector's last word on recording
 
 /** Epoch milliseconds on the page's monotonic clock (DESIGN: `t` and `sent`). */
 export const now = () => Math.round((performance.timeOrigin + performance.now()) * 10) / 10

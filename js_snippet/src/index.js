@@ -6,7 +6,7 @@
 // (`q`: track calls, `e`: error events). Inside a frame every event carries `frame` (the
 // frame's URL). Without a session token nothing is recorded and nothing is sent.
 
-import { READY_MS, quietly, randomId, readConfig, utf8Bytes } from './config.js'
+import { READY_MS, REPLAY_KEY, quietly, randomId, readConfig, utf8Bytes } from './config.js'
 import { initClicks, initErrors, initForms, initReactions, initResize, initRoutes, initScroll, initVisibility, on, pageFields } from './capture.js'
 import { createOutbox } from './queue.js'
 import { createTransport } from './transport.js'
@@ -33,26 +33,44 @@ function start (api, stub) {
   const config = readConfig(document.currentScript || document.querySelector('script[src*="uxlab"]'))
   if (!config.token || !window.fetch) return
   const session = config.token
-  const outbox = createOutbox(session, randomId())
+  const page = randomId()
+  const outbox = createOutbox(session, page)
+  let recording = true
+  // A study with `replay = true` says so in the collector's answers: then (and only then)
+  // load the recorder module, which finds what it needs in `api.r`. The answer is kept for
+  // the tab, so that the next page load starts recording at once.
+  const replay = (answer) => {
+    quietly(() => answer.replay && answer.s === session ? sessionStorage.setItem(REPLAY_KEY, JSON.stringify(answer)) : sessionStorage.removeItem(REPLAY_KEY))
+    if (api.r || !recording || !answer.replay || answer.s !== session) return
+    api.r = { s: session, p: page, u: config.collect, m: answer.replay_mask, b: answer.replay_block }
+    const script = document.createElement('script')
+    script.src = config.collect.replace(/api\/v1\/collect$/, 'uxlab-replay.js')
+    script.async = true
+    document.head.appendChild(script)
+  }
   const transport = createTransport(config.collect, outbox, (status, batch) => {
     // An unknown or closed session will not take anything more: stop recording it.
     if ((status === 401 || status === 403) && batch.s === session) api.stop()
     outbox.dropSession(batch.s)
+  }, (text) => {
+    const answer = quietly(() => JSON.parse(text))
+    if (answer) replay(Object.assign(answer, { s: session }))
   })
-  let recording = true
   const frame = window !== top && location.href
   const push = (type, fields) => outbox.push(type, frame ? Object.assign(fields, { frame }) : fields)
+  const known = quietly(() => JSON.parse(sessionStorage.getItem(REPLAY_KEY)))
+  if (known) replay(known)
   const emit = (type, fields) => {
     if (recording && push(type, fields)) transport.queued()
   }
 
   outbox.adopt()
-  const page = push('page', pageFields())
+  const first = push('page', pageFields())
   let ready = false
   const release = () => {
     if (ready) return
     ready = true
-    if (page) page.timing = navigationTiming()
+    if (first) first.timing = navigationTiming()
     outbox.release()
     transport.pump()
   }
@@ -86,6 +104,7 @@ function start (api, stub) {
   }
   api.stop = () => {
     recording = false
+    if (api.r && api.r.stop) api.r.stop()
     teardowns.splice(0).forEach((off) => off())
     transport.pump()
   }

@@ -7,8 +7,10 @@
 
 import { BATCH_BYTES, BATCH_EVENTS, OUTBOX_PREFIX, QUEUE_LIMIT, WIRE_VERSION, now, quietly } from './config.js'
 
-export function createOutbox (session, page) {
-  const key = OUTBOX_PREFIX + page
+// `prefix` and `field` let the recorder module keep recording chunks in an outbox of its own
+// (key prefix, and the body's list name: "events" or "chunks").
+export function createOutbox (session, page, prefix = OUTBOX_PREFIX, field = 'events') {
+  const key = prefix + page
   let live = [] // this page load's events not yet cut into a batch
   const batches = [] // {s: session, p: page, e: events as JSON text, n: count, f: in flight}
   let seq = 0
@@ -80,7 +82,7 @@ export function createOutbox (session, page) {
   function adopt () {
     const keys = quietly(() => Object.keys(localStorage), [])
     for (const k of keys) {
-      if (k.indexOf(OUTBOX_PREFIX) || k === key) continue
+      if (k.indexOf(prefix) || k === key) continue
       const kept = quietly(() => JSON.parse(localStorage.getItem(k)), [])
       quietly(() => localStorage.removeItem(k))
       for (const b of kept || []) {
@@ -98,7 +100,7 @@ export function createOutbox (session, page) {
   /** The request body of a batch; `sent` is the time of this attempt. */
   function body (batch) {
     return '{"v":' + WIRE_VERSION + ',"session":' + JSON.stringify(batch.s) + ',"page":' +
-      JSON.stringify(batch.p) + ',"sent":' + now() + ',"events":[' + batch.e + ']}'
+      JSON.stringify(batch.p) + ',"sent":' + now() + ',"' + field + '":[' + batch.e + ']}'
   }
 
   return {

@@ -17,7 +17,9 @@ export function retryAfterMs (header) {
   return ms > 0 ? Math.min(ms, 600000) : 0
 }
 
-export function createTransport (url, outbox, refused) {
+// `accepted(text)` hears each 2xx answer's body; `encode(body)` (a promise of the bytes to
+// send, e.g. gzip) is used except when the page is leaving, which cannot wait for a promise.
+export function createTransport (url, outbox, refused, accepted, encode) {
   let inflight = 0
   let keepaliveBytes = 0
   let attempt = 0
@@ -58,34 +60,36 @@ export function createTransport (url, outbox, refused) {
     batch.f = 1
     inflight++
     if (keepalive) keepaliveBytes += bytes
-    const settle = (status, retryAfter) => {
+    const settle = (status, retryAfter, text) => {
       batch.f = 0
       inflight--
       if (keepalive) keepaliveBytes -= bytes
-      answered(batch, status, retryAfter)
+      if (status >= 200 && status < 300 && accepted) accepted(text)
+      answered(batch, status, retryAfter, text)
     }
-    fetch(url, {
+    const post = (payload) => fetch(url, {
       method: 'POST',
-      body,
+      body: payload,
       keepalive,
       credentials: 'omit',
       signal: AbortSignal.timeout && AbortSignal.timeout(TIMEOUT_MS)
-    }).then((r) => {
+    })
+    ;(encode && !leaving ? encode(body).then(post) : post(body)).then((r) => {
       // Reading the body ends the request, which frees its share of the keepalive budget.
-      const done = () => settle(r.status, r.headers.get('Retry-After'))
+      const done = (text) => settle(r.status, r.headers.get('Retry-After'), text)
       return r.text().then(done, done)
     }, () => settle(0))
     return true
   }
 
-  function answered (batch, status, retryAfter) {
+  function answered (batch, status, retryAfter, text) {
     if (status >= 200 && status < 300) {
       attempt = 0
       outbox.remove(batch)
     } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       attempt = 0
       outbox.remove(batch)
-      refused(status, batch)
+      refused(status, batch, text)
     } else {
       const backoff = Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** attempt++) * (0.5 + Math.random() / 2)
       waitUntil = Date.now() + Math.max(backoff, retryAfterMs(retryAfter))

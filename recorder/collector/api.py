@@ -32,10 +32,13 @@ from recorder.web import (
 )
 from recorder.wire import schema
 from recorder.wire.schema import participant_link
-from recorder.wire.studyfile import study_json
+from recorder.wire.studyfile import Replay, study_json
 
 log = logging.getLogger("uxlab")
 STATIC = Path(__file__).parent / "static"
+
+
+CORS_PATHS = frozenset({"/api/v1/collect", "/api/v1/replay"})  # what a study's pages post to
 
 
 def add_cors(request: web.Request, response: web.StreamResponse) -> None:
@@ -47,6 +50,18 @@ def add_cors(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.headers["Vary"] = "Origin"
+
+
+def replay_answer(replay: Replay | None) -> dict[str, Any]:
+    """What a ``200`` from ``/api/v1/collect`` adds for a study that records replays: the
+    snippet then loads the recorder module with these mask and block selectors."""
+    if replay is None:
+        return {}
+    return {
+        "replay": True,
+        "replay_mask": ", ".join(("[data-uxlab-mask]", *replay.mask)),
+        "replay_block": ", ".join(("[data-uxlab-ignore]", *replay.block)),
+    }
 
 
 async def _read_batch(request: web.Request) -> dict[str, Any]:
@@ -71,12 +86,17 @@ async def collect(request: web.Request) -> web.Response:
     rows = schema.validate_events(events, entry.options)
     del doc, events
     return await _store(
-        request, entry.info, schema.SOURCE_SNIPPET, schema.Batch(token, page, sent, rows), received
+        request,
+        entry.info,
+        schema.SOURCE_SNIPPET,
+        schema.Batch(token, page, sent, rows),
+        received,
+        replay_answer(entry.info.replay),
     )
 
 
 async def _store(request: web.Request, info: store.SessionInfo, source: int, batch: schema.Batch,
-                 received: float) -> web.Response:  # fmt: skip
+                 received: float, extra: dict[str, Any] | None = None) -> web.Response:  # fmt: skip
     writer = request.app[WRITER_KEY]
     try:
         future = writer.submit(info, source, batch, received)
@@ -89,7 +109,7 @@ async def _store(request: web.Request, info: store.SessionInfo, source: int, bat
         raise ApiError(400, str(exc)) from None
     except sqlite3.Error:  # logged by the writer, once per incident
         raise ApiError(503, "storage unavailable: retry later", {"Retry-After": "2"}) from None
-    return json_response({"accepted": accepted, "duplicates": duplicates})
+    return json_response({"accepted": accepted, "duplicates": duplicates, **(extra or {})})
 
 
 async def preflight(request: web.Request) -> web.Response:

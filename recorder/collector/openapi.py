@@ -228,6 +228,26 @@ def document() -> dict[str, Any]:
                          "properties": {"participant": TASK, "variant": TASK}},
                         MODERATOR, ("study",)),
         },
+        "/api/v1/replay": {
+            "post": _op("The recorder module's chunks of one page load (rrweb events; gzip, or "
+                        "packed by rrweb's packer), stored once per (session, page load, seq)",
+                        {"200": _answer("committed to disk", ACCEPTED),
+                         **_errors(400, 401, 403, 413, 429, 503)},
+                        {"type": "object", "required": ["v", "session", "page", "sent", "chunks"],
+                         "properties": {
+                             "v": {"const": schema.WIRE_VERSION}, "session": _str(128),
+                             "page": _str(schema.MAX_ID_LEN), "sent": NUMBER,
+                             "chunks": {"type": "array", "items": {
+                                 "type": "object", "required": ["seq", "t", "events"],
+                                 "properties": {"seq": {"type": "integer", "minimum": 0},
+                                                "t": NUMBER,
+                                                "events": {"type": "array"}}}}}}),
+        },
+        "/api/v1/studies/{study}/sessions/{session}/recording": {
+            "delete": _op("Delete one session's recording; its events stay",
+                          {"200": _answer("deleted", {"type": "object"}),
+                           **_errors(401, 403, 404)}, None, MODERATOR, ("study", "session")),
+        },
         "/api/v1/studies/{study}/findings": {
             "get": _op("The study's findings with their evidence",
                        {"200": _answer("the findings", {"type": "object", "properties": {

@@ -76,13 +76,21 @@ STATIC_FILES = {
     **{
         f"{name}.js": "text/javascript"
         for name in ("console", "console_ui", "console_live", "console_rules", "console_outbox",
-                     "console_questionnaires")
+                     "console_questionnaires", "console_replay", "console_screen", "uxlab-player")
     },
+    "uxlab-player.css": "text/css",  # rrweb's replayer, built by js_snippet/build.mjs
 }  # fmt: skip
 # Pages load nothing from other sites and may not be framed (their buttons act on a click).
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+# Pages that show a recording: the replayed page keeps its own inline styles and loads its
+# images and fonts from the site under test; scripts stay the console's own.
+REPLAY_CSP = (
+    "default-src 'self'; img-src * data: blob:; style-src 'self' 'unsafe-inline'; "
+    "font-src * data:; media-src *; script-src 'self'; connect-src 'self'; "
+    "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 STATUS_POLL_S = 5.0  # how often a live page learns that its session was closed elsewhere
 SOCKETS_KEY = web.AppKey("console_sockets", set[web.WebSocketResponse])
@@ -342,6 +350,7 @@ def _session_row(session: dict[str, Any], who: Viewer) -> dict[str, Any]:
     """A session as the study page lists it; observers get no token and no link."""
     row = {k: v for k, v in session.items() if k not in ("id", "token", "variant_url")}
     row["url"] = f"{who.base}/sessions/{session['number']}"
+    row["replay"] = f"{who.base}/sessions/{session['number']}/replay"
     if not who.observer:
         row["token"] = session["token"]
         row["link"] = participant_link(session["variant_url"], session["token"])
@@ -396,11 +405,17 @@ async def session_page(request: web.Request) -> web.StreamResponse:
         urls["events"], urls["close"] = f"{api}/events", f"{api}/close"
     study_doc = study_json(study)
     del study_doc["origins"]
+    if study.replay is not None:  # the live view of the participant's screen
+        urls["screen"] = f"{who.base}/sessions/{sid}/recording.json?live=1"
+        urls["replay"] = f"{who.base}/sessions/{sid}/replay"
     config = {"role": "observer" if who.observer else "moderator", "study": study_doc,
               "session": session, "urls": urls}  # fmt: skip
-    return render("session.html", study=study, session=session, config=config,
-                  observer=who.observer, base=who.base, csrf=who.csrf,
-                  signed_in=not who.observer)  # fmt: skip
+    response = render("session.html", study=study, session=session, config=config,
+                      observer=who.observer, base=who.base, csrf=who.csrf,
+                      signed_in=not who.observer)  # fmt: skip
+    if study.replay is not None:
+        response.headers["Content-Security-Policy"] = REPLAY_CSP
+    return response
 
 
 def _state(conn: Any, session_id: int) -> dict[str, Any]:
@@ -481,8 +496,16 @@ async def _pump(request: web.Request, ws: web.WebSocketResponse,
         if any(e["load"] not in offsets for e in events):
             offsets.update(await in_thread(request, lambda c: data.load_offsets(c, session_id)))
         # The hub shares event dicts between watchers: copy, never change them.
-        stamped = [{**e, "ts": e["t"] + offsets.get(e["load"], 0.0)} for e in events]
-        await ws.send_str(orjson.dumps({"kind": "events", "events": stamped}).decode())
+        stamped = [{**e, "ts": e["t"] + offsets.get(e["load"], 0.0)} for e in events
+                   if e["type"] != "recording"]  # fmt: skip
+        if stamped:
+            await ws.send_str(orjson.dumps({"kind": "events", "events": stamped}).decode())
+        screen = [e for e in events if e["type"] == "recording"]
+        if screen:  # recording chunks, on the server's clock like the recording's replay
+            await ws.send_str(orjson.dumps({"kind": "recording", "chunks": [
+                {"load": c["load"], "seq": c["seq"], "events": [
+                    {**r, "timestamp": r["timestamp"] + offsets.get(c["load"], 0.0)}
+                    for r in c["events"]]} for c in screen]}).decode())  # fmt: skip
 
 
 async def _send_state(request: web.Request, ws: web.WebSocketResponse, session_id: int,

@@ -11,6 +11,7 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
+from recorder.storage.recordings import SOURCE_RECORDING, live_message
 from recorder.wire import schema
 
 QUEUE_LIMIT = (
@@ -61,7 +62,10 @@ class Live:
         watchers = self.watchers.get(session_id)
         if not watchers:
             return
-        events = [describe(row, source, load) for row in rows]
+        if source == SOURCE_RECORDING:
+            events = [live_message(row, load) for row in rows]
+        else:
+            events = [describe(row, source, load) for row in rows]
         for queue in watchers:
             for event in events:
                 if queue.full():

@@ -8,6 +8,7 @@ selectors and labels are interned in their own tables.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import secrets
 import sqlite3
@@ -21,9 +22,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from recorder.errors import UxlabError
+from recorder.storage.recordings import SOURCE_RECORDING
 from recorder.wire import schema
 from recorder.wire.pages import Pages, pages_from_json
-from recorder.wire.studyfile import Study, StudyError, Task, Variant, design_of
+from recorder.wire.studyfile import Replay, Study, StudyError, Task, Variant, design_of
 
 if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
     import sqlite_utils
@@ -136,7 +138,20 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.table("observer_notes").create_index(["session_id"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    # Recordings (session replay): a study's replay settings as JSON ({"mask", "block"}),
+    # NULL when it records events only; the rrweb events of each page load in chunks,
+    # each stored once by its identity (session, page load, seq), zlib-compressed JSON.
+    db.table("studies").add_column("replay", str)
+    db.table("recordings").create(
+        {"id": int, "session_id": int, "load_id": int, "seq": int, "t": float, "size": int,
+         "data": bytes},
+        pk="id", not_null={"session_id", "load_id", "seq", "t", "size", "data"},
+    )  # fmt: skip
+    db.table("recordings").create_index(["session_id", "load_id", "seq"], unique=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -291,12 +306,13 @@ def save_study(conn: sqlite3.Connection, study: Study, source: str = "") -> bool
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(
-            "INSERT INTO studies (id, name, origins, questionnaires, capture_values, source, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name,"
+            "INSERT INTO studies (id, name, origins, questionnaires, capture_values, source, created_at, updated_at, replay)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name,"
             " origins=excluded.origins, questionnaires=excluded.questionnaires,"
-            " capture_values=excluded.capture_values, source=excluded.source, updated_at=excluded.updated_at",
+            " capture_values=excluded.capture_values, source=excluded.source, updated_at=excluded.updated_at,"
+            " replay=excluded.replay",
             (study.id, study.name, _json(study.origins), _json(study.questionnaires),
-             int(study.capture_values), source, now, now),
+             int(study.capture_values), source, now, now, _replay_json(study.replay)),
         )  # fmt: skip
         for position, variant in enumerate(study.variants):
             conn.execute(
@@ -354,6 +370,17 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _replay_json(replay: Replay | None) -> str | None:
+    return None if replay is None else _json({"mask": replay.mask, "block": replay.block})
+
+
+def _replay(text: str | None) -> Replay | None:
+    if text is None:
+        return None
+    doc = orjson.loads(text)
+    return Replay(mask=tuple(doc["mask"]), block=tuple(doc["block"]))
+
+
 def list_studies(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Studies with their counts of variants, tasks and sessions."""
     sql = """
@@ -370,7 +397,8 @@ def list_studies(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def load_study(conn: sqlite3.Connection, study_id: str) -> Study:
     """Read a study back from the database, or raise :class:`StoreError`."""
     row = conn.execute(
-        "SELECT id, name, origins, questionnaires, capture_values, source FROM studies WHERE id = ?",
+        "SELECT id, name, origins, questionnaires, capture_values, source, replay FROM studies"
+        " WHERE id = ?",
         (study_id,),
     ).fetchone()
     if row is None:
@@ -392,6 +420,7 @@ def load_study(conn: sqlite3.Connection, study_id: str) -> Study:
     return Study(
         id=row[0], name=row[1], origins=orjson.loads(row[2]), variants=variants, tasks=tasks,
         questionnaires=orjson.loads(row[3]), capture_values=bool(row[4]), design=_design(row[5]),
+        replay=_replay(row[6]),
         pages=pages_from_json(orjson.loads(pages)) if pages else Pages(),
     )  # fmt: skip
 
@@ -431,6 +460,7 @@ class SessionInfo:
     origins: tuple[str, ...]
     tasks: frozenset[str]
     capture_values: bool
+    replay: Replay | None = None
 
 
 def new_session(
@@ -472,7 +502,7 @@ def new_session(
 SESSION_SQL = """
     SELECT x.id, x.token, x.study_id, p.id, v.id, v.url, x.status, s.origins, s.capture_values,
            (SELECT group_concat(t.id, char(31)) FROM tasks t WHERE t.study_id = x.study_id),
-           x.number
+           x.number, s.replay
     FROM sessions x JOIN participants p ON p.pk = x.participant_pk
     JOIN variants v ON v.pk = x.variant_pk JOIN studies s ON s.id = x.study_id
 """
@@ -483,7 +513,7 @@ def _session(row: tuple[Any, ...]) -> SessionInfo:
     return SessionInfo(
         id=row[0], token=row[1], study_id=row[2], number=row[10], participant=row[3], variant=row[4],
         variant_url=row[5], status=row[6], origins=tuple(orjson.loads(row[7])), tasks=tasks,
-        capture_values=bool(row[8]),
+        capture_values=bool(row[8]), replay=_replay(row[11]),
     )  # fmt: skip
 
 
@@ -643,6 +673,9 @@ class EventStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for session, source, batch, received in batches:
+                if source == SOURCE_RECORDING:
+                    results.append(self._write_recording(session, batch, received))
+                    continue
                 if source == schema.SOURCE_MODERATOR:  # only the console's events name tasks
                     try:
                         # Tasks are checked before anything of the batch is written, so a
@@ -678,6 +711,19 @@ class EventStore:
                 "UPDATE sessions SET last_event_at = ? WHERE id = ?",
                 (received / 1000.0, session.id),
             )
+        return accepted, len(rows) - accepted
+
+    def _write_recording(self, session: SessionRef, batch: schema.Batch,
+                         received: float) -> tuple[int, int]:  # fmt: skip
+        """Recording chunks (rows of :func:`recorder.storage.recordings.parse_recording`), each
+        identity once; they share the page load (and its clock offset) with its events."""
+        offset = received - batch.sent
+        load_id = self._load(session.id, batch.load, schema.SOURCE_SNIPPET, offset, received)
+        rows = []
+        for seq, t, data in batch.rows:
+            blob = base64.b64decode(data)
+            rows.append((session.id, load_id, seq, t, len(blob), blob))
+        accepted = self.conn.executemany(INSERT_CHUNK, rows).rowcount
         return accepted, len(rows) - accepted
 
     def _load(self, session_id: int, key: str, source: int, offset: float, received: float) -> int:
@@ -735,3 +781,29 @@ class EventStore:
                 outcome, kind, interactive, x, y, value, data,
             ))  # fmt: skip
         return out
+
+
+INSERT_CHUNK = (
+    "INSERT INTO recordings (session_id, load_id, seq, t, size, data) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT(session_id, load_id, seq) DO NOTHING"
+)
+
+
+def delete_recording(conn: sqlite3.Connection, session_id: int) -> int:
+    """Delete one session's recording (its events stay); return the chunks deleted.
+
+    The freed pages are overwritten with zeros (``secure_delete``) and the WAL
+    is checkpointed, so the deleted recording is in no byte of the files.
+    """
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        deleted = conn.execute(
+            "DELETE FROM recordings WHERE session_id = ?", (session_id,)
+        ).rowcount
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return deleted

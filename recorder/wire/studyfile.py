@@ -27,7 +27,7 @@ DESIGNS = ("between", "within")
 # Every key a study file may hold, per table: any other is a mistake (a typo such as `sucess`).
 # `replay` is a second-wave key (recordings), read where it is built.
 TOP_KEYS = ("id", "name", "origins", "variants", "tasks", "questionnaires", "pages", "findings",
-            "capture_input_values", "design", "replay")  # fmt: skip
+            "capture_input_values", "design", "replay", "replay_mask", "replay_block")  # fmt: skip
 VARIANT_KEYS = ("id", "url")
 TASK_KEYS = ("id", "prompt", "success", "expected_path")
 QUESTIONNAIRE_KEYS = ("after_task", "after_session")
@@ -57,6 +57,19 @@ class Task:
 
 
 @dataclass(frozen=True, slots=True)
+class Replay:
+    """A study that records the page itself (``replay = true``) and what it hides.
+
+    ``mask`` selectors have their text replaced by asterisks, ``block`` selectors
+    are recorded as empty boxes; both add to ``[data-uxlab-mask]`` and
+    ``[data-uxlab-ignore]``, which always apply. Inputs are always masked.
+    """
+
+    mask: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Study:
     """One usability test: its variants, tasks and questionnaires."""
 
@@ -69,6 +82,7 @@ class Study:
     capture_values: bool = False
     design: str = "between"
     pages: Pages = field(default_factory=Pages)
+    replay: Replay | None = None  # None: the study records events only
 
     def variant(self, variant_id: str) -> Variant:
         """The variant with this id (KeyError when there is none)."""
@@ -284,6 +298,7 @@ def parse_study(doc: dict[str, Any]) -> Study:
         raise StudyError("capture_input_values: must be true or false")
     return Study(
         id=study_id,
+        replay=_replay(doc),
         name=name,
         origins=origins,
         variants=variants,
@@ -293,6 +308,32 @@ def parse_study(doc: dict[str, Any]) -> Study:
         design=design_of(doc),
         pages=pages,
     )
+
+
+SELECTOR_RE = re.compile(r"^[^{}<>;]{1,200}$")  # no CSS blocks or markup: selectors only
+
+
+def _selectors(doc: dict[str, Any], key: str) -> tuple[str, ...]:
+    items = doc.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
+        raise StudyError(f"{key}: must be a list of CSS selectors such as '.account-number'")
+    for item in items:
+        if not SELECTOR_RE.match(item.strip()):
+            raise StudyError(f"{key}: {item!r} is not a CSS selector")
+    return tuple(item.strip() for item in items)
+
+
+def _replay(doc: dict[str, Any]) -> Replay | None:
+    """``replay = true`` with its optional ``replay_mask`` and ``replay_block`` selectors."""
+    on = doc.get("replay", False)
+    if not isinstance(on, bool):
+        raise StudyError("replay: must be true or false")
+    mask, block = _selectors(doc, "replay_mask"), _selectors(doc, "replay_block")
+    if not on:
+        if mask or block:
+            raise StudyError("replay_mask, replay_block: set replay = true to record the page")
+        return None
+    return Replay(mask=mask, block=block)
 
 
 def read_study(path: str | Path) -> tuple[Study, str]:
@@ -319,4 +360,7 @@ def study_json(study: Study) -> dict[str, Any]:
                   for t in study.tasks],
         "questionnaires": study.questionnaires, "capture_input_values": study.capture_values,
         "design": study.design, "pages": study.pages.as_json(),
+        "replay": study.replay is not None,
+        **({"replay_mask": list(study.replay.mask), "replay_block": list(study.replay.block)}
+           if study.replay is not None else {}),
     }  # fmt: skip

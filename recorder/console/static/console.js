@@ -63,6 +63,7 @@ function sessionRow (s) {
   const pct = tasks ? Math.round(100 * Math.min(s.tasks_done, tasks) / tasks) : 0
   const actions = h('td', { class: 'actions' },
     h('a', { class: 'btn btn-small btn-primary', href: s.url, title: 'the live session page' }, observer ? 'Watch' : 'Open'))
+  if (cfg.study.replay) actions.append(h('a', { class: 'btn btn-small', href: s.replay, title: 'replay the recorded session' }, 'Replay'))
   if (!observer && s.status === 'open') {
     const armed = closing.has(s.number)
     actions.append(

@@ -121,6 +121,7 @@ function connect () {
     if (msg.kind === 'state') applyState(msg)
     else if (msg.kind === 'events') addEvents(msg.events)
     else if (msg.kind === 'status') setStatus(msg.status)
+    else if (msg.kind === 'recording') window.dispatchEvent(new CustomEvent('uxlab:recording', { detail: msg.chunks }))
   }
   ws.onclose = async () => {
     setConn('wait')
@@ -649,4 +650,4 @@ refresh()
 renderFeed(null)
 setInterval(() => { tick(); renderStrip() }, 250)
 connect()
-window.uxlabConsole = { state: () => st, events: () => ordered, unsent } // for tests, curious moderators and console_live_notes.js
+window.uxlabConsole = { state: () => st, events: () => ordered, unsent, markerText: (e) => markerTexts().get(keyOf(e)) || '' } // for tests, curious moderators and console_live_notes.js

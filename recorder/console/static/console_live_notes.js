@@ -38,8 +38,9 @@ async function addNote (e) {
 // -- attach the last marker to a finding -------------------------------------------------------
 
 let lastMarker = null // the newest marker seen on this page
-// The server's events carry a marker's text as `label`; this page's own, not yet echoed, as `text`.
-const markerText = (e) => e.label || e.text || ''
+// A marker's text is typed after its key press (a marker_text event): ask the live page for
+// its latest text, edits included.
+const markerText = (e) => (window.uxlabConsole ? window.uxlabConsole.markerText(e) : e.label || e.text || '')
 
 let findings = []
 
@@ -55,14 +56,19 @@ function watchMarkers () {
   if (!live) return
   const markers = live.events().filter((e) => e.source === 'moderator' && e.type === 'marker')
   const newest = markers[markers.length - 1]
+  if (newest && lastMarker && newest.load === lastMarker.load && newest.seq === lastMarker.seq) showLabel(newest)
   if (!newest || newest === lastMarker || (lastMarker && newest.load === lastMarker.load && newest.seq === lastMarker.seq)) return
   const first = lastMarker === null && markers.length && !newest.local // markers from before this page: not "just made"
   lastMarker = newest
   if (first) return
-  const form = $('#attach-marker')
-  form.hidden = !findings.length
-  const said = markerText(newest)
-  $('#attach-label').textContent = `Add the ${newest.kind} marker${said ? ` “${said}”` : ''} to a finding`
+  $('#attach-marker').hidden = !findings.length
+  showLabel(newest)
+}
+
+function showLabel (marker) {
+  const said = markerText(marker)
+  const label = `Add the ${marker.kind} marker${said ? ` “${said}”` : ''} to a finding`
+  if ($('#attach-label').textContent !== label) $('#attach-label').textContent = label
 }
 
 async function attach (e) {
