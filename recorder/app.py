@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from recorder import __version__, schema, store
+from recorder import __version__, schema, store, warmup
 from recorder.live import Live
 from recorder.settings import Settings
 from recorder.studyfile import Study
@@ -453,7 +453,10 @@ async def _serve(settings: Settings, token: str) -> int:
     where = "UXLAB_ADMIN_TOKEN" if settings.admin_token else "the database"
     print(f"moderator login: {base}/login?token={token}  (token from {where})", flush=True)
     print(f'snippet: <script src="{base}/uxlab.js" async></script>', flush=True)
+    demo = f"{base}/demo/A/ and {base}/demo/B/"
+    print(f"demo shop: {demo}  (its study: uxlab study example -o demo.toml)", flush=True)
     sys.stdout.flush()
+    warm = await warmup.start() if settings.warm_kernels else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -462,5 +465,6 @@ async def _serve(settings: Settings, token: str) -> int:
         await stop.wait()
     finally:
         print("uxlab: stopping; committing what is queued", flush=True)
+        await warmup.stop(warm)
         await runner.cleanup()
     return 0

@@ -126,6 +126,9 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
         import importlib
 
         fn: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), name)
+        importlib.import_module(
+            "analyzer.warm"
+        ).announce_compiles()  # one line before numba compiles
         return fn(args)
 
     return command

@@ -6,6 +6,8 @@ The analyzer (numba, scipy) is imported only when a report is asked for, so
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from recorder import store
@@ -16,7 +18,9 @@ from recorder.console import html_page, viewer
 def _render(db: str, study_id: str) -> str:
     from analyzer.metrics import analyze
     from analyzer.report import render_report
+    from analyzer.warm import announce_compiles
 
+    announce_compiles(logging.getLogger("uxlab.report").warning)  # before the warm-up is done
     conn = store.connect(db, readonly=True)
     try:
         study = store.load_study(conn, study_id)

@@ -17,6 +17,11 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ("queue_events", 200_000, "events waiting for the writer before clients get 429"),
     ("access_log", False, "log every request (costs about a third of the throughput)"),
     ("writer_process", True, "write events from a process of their own (off: a thread; one core)"),
+    (
+        "warm_kernels",
+        True,
+        "compile the analysis kernels in the background at start (once per install)",
+    ),
 ]
 
 
@@ -33,6 +38,7 @@ class Settings:
     queue_events: int = 200_000
     access_log: bool = False
     writer_process: bool = True
+    warm_kernels: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,0 +1,184 @@
+"""Warm numba's on-disk cache, so that the first real analysis only loads the kernels.
+
+numba compiles every kernel on its first call, about 20-45 s for all of them
+on a 2-core laptop (``benchmarks/compile.py`` prints each kernel's share; most
+of it is numba compiling numpy's own sort, median and array helpers inside
+the kernels), and keeps the result in its cache (:func:`analyzer.config.numba_cache_dir`).
+Every kernel already has one type specialisation (the wrappers convert their
+input to fixed dtypes), so one compile serves every study; what remains is
+to pay it before someone waits for it:
+
+* ``uxlab serve`` starts ``python -m analyzer.warm`` in a process of its own
+  at start. When the cache is current it exits at once; else it logs
+  "compiling analysis kernels (about N s, once)" and analyzes a tiny
+  simulated study (the demo shop's, in a temporary database) through the
+  same code as ``uxlab analyze`` and ``uxlab report``, which compiles every
+  kernel with the exact argument types a real study gives them.
+* ``uxlab analyze``, ``report`` and ``export`` on a cold cache (no ``serve``
+  ran since the install) say so in one line on stderr, with the estimate.
+
+Not chosen: explicit signatures compile eagerly when ``analyzer.kernels``
+is imported, which would make every command that imports it pay the whole
+compile even when it needs no kernel; numba's ahead-of-time ``pycc`` is
+deprecated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from numba.core import event
+
+from analyzer import kernels
+from analyzer.config import numba_cache_dir
+from recorder.cli import EXAMPLE_STUDY
+
+# The compile time of every kernel on the 2-core development machine (20-45 s with
+# other work running); printed as the estimate.
+ESTIMATE_S = 30
+
+
+def kernel_dispatchers() -> list[Any]:
+    """Every jitted function of :mod:`analyzer.kernels`."""
+    return [v for v in vars(kernels).values() if hasattr(v, "py_func") and hasattr(v, "_cache")]
+
+
+def cold_kernels() -> list[str]:
+    """Names of the kernels that numba's cache holds no current compiled code for."""
+    cold = []
+    for dispatcher in kernel_dispatchers():
+        try:
+            current = bool(dispatcher._cache._cache_file._load_index())
+        except Exception:  # numba's cache internals changed: assume it must compile
+            current = False
+        if not current:
+            cold.append(dispatcher.py_func.__name__)
+    return cold
+
+
+def compile_notice(seconds: int = ESTIMATE_S) -> str:
+    """The one line said before the kernels compile."""
+    return (
+        f"uxlab: compiling analysis kernels (about {seconds} s, once; "
+        f"cached in {numba_cache_dir()})"
+    )
+
+
+class _Notice(event.Listener):
+    """Says :func:`compile_notice` when numba first starts compiling one of our kernels."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say, self.said = say, False
+
+    def on_start(self, ev: event.Event) -> None:
+        if self.said or not getattr(ev.data["dispatcher"].py_func, "__module__", "").startswith(
+            "analyzer."
+        ):
+            return
+        self.said = True
+        share = len(cold_kernels()) / max(len(kernel_dispatchers()), 1)
+        self.say(compile_notice(max(1, round(ESTIMATE_S * share))))
+
+    def on_end(self, ev: event.Event) -> None:
+        pass
+
+
+def announce_compiles(say: Callable[[str], None] | None = None) -> None:
+    """From now on, say one line (on stderr by default) before the kernels first compile.
+
+    Nothing is said when the cache holds them all: the line appears only when
+    a command is about to wait for numba.
+    """
+    if _LISTENING:
+        return
+    _LISTENING.append(_Notice(say or _stderr))
+    event.register("numba:compile", _LISTENING[0])
+
+
+_LISTENING: list[_Notice] = []  # one listener per process
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _store_demo(conn: sqlite3.Connection, participants: int) -> str:
+    """A tiny simulated demo-shop study, stored as the collector would store it."""
+    from recorder import schema, store
+    from recorder.simulate import generate
+    from recorder.studyfile import read_study
+
+    study, text = read_study(str(EXAMPLE_STUDY))
+    store.save_study(conn, study, text)
+    events = store.EventStore(conn)
+    participant = schema.Options(types=schema.PARTICIPANT_TYPES)
+    moderator = schema.Options(
+        types=schema.MODERATOR_TYPES, tasks=frozenset(t.id for t in study.tasks)
+    )
+    for sim in generate(study, participants, seed=1, end_ms=1.8e12):
+        info = store.new_session(conn, study.id, sim.participant, sim.variant)
+        now = max(e["t"] for _, evs in sim.loads for e in evs) + 60_000
+        items: list[Any] = [
+            (info, schema.SOURCE_SNIPPET,
+             schema.Batch(info.token, load, now + sim.skew_ms,
+                          schema.validate_events(evs, participant)), now)
+            for load, evs in sim.loads
+        ]  # fmt: skip
+        rows = schema.validate_events(sim.moderator, moderator)
+        items.append(
+            (info, schema.SOURCE_MODERATOR, schema.Batch(info.token, "console", now, rows), now)
+        )
+        events.write(items)
+    return study.id
+
+
+def warm() -> float:
+    """Compile every kernel into the cache by analyzing a tiny study; return the seconds."""
+    from analyzer.metrics import analyze
+    from analyzer.report import render_report
+    from recorder import store
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="uxlab-warm-") as folder:
+        db = Path(folder) / "warm.db"
+        conn = store.open_db(db)
+        try:
+            study_id = _store_demo(conn, participants=4)
+            study = store.load_study(conn, study_id)
+        finally:
+            conn.close()
+        results = analyze(db, study_id)
+        results.tables(tuple(results.TABLES))
+        render_report(results, study)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analyzer.warm [--check]``: compile the kernels unless cached."""
+    parser = argparse.ArgumentParser(prog="python -m analyzer.warm", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument(
+        "--check", action="store_true", help="only say whether the cache is current (exit 1: cold)"
+    )
+    args = parser.parse_args(argv)
+    cold = cold_kernels()
+    if args.check:
+        print(f"cold: {', '.join(cold)}" if cold else f"cached in {numba_cache_dir()}")
+        return 1 if cold else 0
+    if not cold:
+        return 0
+    print(compile_notice(), file=sys.stderr, flush=True)
+    seconds = warm()
+    print(f"uxlab: analysis kernels compiled in {seconds:.0f} s", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
