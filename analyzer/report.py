@@ -25,6 +25,7 @@ import jinja2
 from analyzer import report_figures as figures
 from analyzer import report_pages as pages
 from analyzer import report_sections as sections
+from analyzer.commands import check_output_folder
 from analyzer.metrics import StudyResults, analyze
 from recorder import store
 from recorder.studyfile import Study
@@ -129,8 +130,7 @@ def report_command(args: Any) -> int:
     if not Path(db).exists():
         raise store.StoreError(f"no database at {db}")
     output = Path(args.output)
-    if not output.parent.is_dir():
-        raise ValueError(f"-o {output}: the folder {output.parent} does not exist")
+    check_output_folder(output)
     conn = store.connect(db, readonly=True)
     try:
         study = store.load_study(conn, args.study)

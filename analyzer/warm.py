@@ -36,7 +36,7 @@ from typing import Any
 
 from numba.core import event
 
-from analyzer import kernels
+from analyzer import kernels, load
 from analyzer.config import numba_cache_dir
 from recorder.cli import EXAMPLE_STUDY
 
@@ -90,16 +90,18 @@ class _Notice(event.Listener):
         pass
 
 
-def announce_compiles(say: Callable[[str], None] | None = None) -> None:
-    """From now on, say one line (on stderr by default) before the kernels first compile.
+def announce_waits(say: Callable[[str], None] | None = None) -> None:
+    """From now on, say one line (on stderr by default) before a long wait.
 
-    Nothing is said when the cache holds them all: the line appears only when
-    a command is about to wait for numba.
+    Before the kernels first compile (nothing is said when the cache holds
+    them all), and before a load reads many events from SQLite (no columnar
+    cache yet: see :data:`analyzer.load.notice`).
     """
     if _LISTENING:
         return
     _LISTENING.append(_Notice(say or _stderr))
     event.register("numba:compile", _LISTENING[0])
+    load.notice = say or _stderr
 
 
 _LISTENING: list[_Notice] = []  # one listener per process

@@ -18,9 +18,9 @@ from recorder.console import html_page, viewer
 def _render(db: str, study_id: str) -> str:
     from analyzer.metrics import analyze
     from analyzer.report import render_report
-    from analyzer.warm import announce_compiles
+    from analyzer.warm import announce_waits
 
-    announce_compiles(logging.getLogger("uxlab.report").warning)  # before the warm-up is done
+    announce_waits(logging.getLogger("uxlab.report").warning)  # before the warm-up is done
     conn = store.connect(db, readonly=True)
     try:
         study = store.load_study(conn, study_id)

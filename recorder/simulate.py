@@ -24,6 +24,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -308,8 +309,13 @@ def _batches(events: list[dict[str, Any]], size: int) -> list[list[dict[str, Any
     return [events[i : i + size] for i in range(0, len(events), size)]
 
 
-async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) -> int:
-    """Post every session through the HTTP API; return the number of events accepted."""
+async def send(url: str, study_id: str, token: str, sessions: list[SimSession],
+               progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+    """Post every session through the HTTP API; return the number of events accepted.
+
+    ``progress(done, total)`` is called as each session is sent.
+    """
+    finished = [0]
     import aiohttp
 
     headers = {"Authorization": f"Bearer {token}"}
@@ -353,6 +359,9 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
                 accepted += (
                     await post(http, f"/api/v1/sessions/{created['token']}/events", doc, True)
                 )["accepted"]
+            finished[0] += 1
+            if progress is not None:
+                progress(finished[0], len(sessions))
             return accepted
 
     timeout = aiohttp.ClientTimeout(total=120)
@@ -398,6 +407,22 @@ def _admin_token(args: argparse.Namespace) -> str:
     return token
 
 
+PROGRESS_FROM = 50  # sessions: fewer take a few seconds, more say how far they are
+
+
+def _progress(total: int) -> Callable[[int, int], None] | None:
+    """Say on stderr, every tenth of the sessions, how many were sent (long runs only)."""
+    if total < PROGRESS_FROM:
+        return None
+    step = max(total // 10, 1)
+
+    def say(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            print(f"uxlab: {done}/{total} sessions sent", file=sys.stderr, flush=True)
+
+    return say
+
+
 def run_simulation(args: argparse.Namespace) -> int:
     """The ``uxlab simulate`` command."""
     import aiohttp
@@ -410,7 +435,7 @@ def run_simulation(args: argparse.Namespace) -> int:
     try:
         study = asyncio.run(fetch_study(url, args.study, token))
         sessions = generate(study, args.participants, args.seed, same=args.same, within=args.within)
-        accepted = asyncio.run(send(url, study.id, token, sessions))
+        accepted = asyncio.run(send(url, study.id, token, sessions, _progress(len(sessions))))
     except aiohttp.ClientError as exc:
         raise SimulationError(f"cannot reach the collector at {url}: {exc}") from None
     elapsed = time.perf_counter() - started
