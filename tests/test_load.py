@@ -394,3 +394,16 @@ def test_generated_batches_load_as_a_plain_reading_does(
         data = load.load_study_data(db, "shop")
         assert comparable(loaded_rows(data)) == comparable(naive_rows(db, "shop"))
         assert_same_data(data, load.load_study_data(db, "shop", cache=False))
+
+
+def test_a_long_read_is_announced_once(
+    recorder: Recorder, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[str] = []
+    monkeypatch.setattr(load, "notice", said.append)
+    monkeypatch.setattr(load, "NOTICE_FROM", 1)
+    shop_session(recorder, "P1", "A", 0)
+    load.load_study_data(db_path, "shop")
+    assert len(said) == 1 and said[0].startswith("uxlab: reading up to ")
+    load.load_study_data(db_path, "shop")  # from the cache: nothing to say
+    assert len(said) == 1
