@@ -43,6 +43,7 @@ from recorder.cli import EXAMPLE_STUDY
 # The compile time of every kernel on the 2-core development machine (20-45 s with
 # other work running); printed as the estimate.
 ESTIMATE_S = 30
+KEEP_EVERY_S = 10.0  # how often the columnar caches catch up with the database
 
 
 def kernel_dispatchers() -> list[Any]:
@@ -169,17 +170,57 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="only say whether the cache is current (exit 1: cold)"
     )
+    parser.add_argument("--db", default=None,
+                        help="then keep this database's columnar caches current until stopped")  # fmt: skip
     args = parser.parse_args(argv)
     cold = cold_kernels()
     if args.check:
         print(f"cold: {', '.join(cold)}" if cold else f"cached in {numba_cache_dir()}")
         return 1 if cold else 0
-    if not cold:
-        return 0
-    print(compile_notice(), file=sys.stderr, flush=True)
-    seconds = warm()
-    print(f"uxlab: analysis kernels compiled in {seconds:.0f} s", file=sys.stderr, flush=True)
+    if cold:
+        print(compile_notice(), file=sys.stderr, flush=True)
+        seconds = warm()
+        print(f"uxlab: analysis kernels compiled in {seconds:.0f} s", file=sys.stderr, flush=True)
+    if args.db:
+        keep_caches(args.db)
     return 0
+
+
+def keep_caches(db: str, every_s: float = KEEP_EVERY_S) -> None:
+    """Top up the columnar cache of every study of ``db`` whenever events arrive; never returns.
+
+    The cache (``<db>.uxcache/``, :mod:`analyzer.load`) reads only the events
+    it has not seen, so a study recorded while ``uxlab serve`` runs has its
+    sorted columns ready when someone asks for the first analysis: no cold
+    read of millions of rows. It is the loader's own top-up, so the cache
+    holds what a fresh load would (the loader's checks drop anything else).
+    """
+    seen = -1
+    while True:
+        time.sleep(every_s)
+        try:
+            seen = _top_up(db, seen)
+        except (sqlite3.Error, OSError, ValueError) as exc:  # the next round tries again
+            print(f"uxlab: columnar cache not updated: {exc}", file=sys.stderr, flush=True)
+
+
+def _top_up(db: str, seen: int) -> int:
+    """Load every study once when the database's last event id moved; return that id."""
+    from recorder import store
+
+    if not Path(db).is_file():
+        return seen
+    conn = store.connect(db, readonly=True)
+    try:
+        last = conn.execute("SELECT ifnull(max(id), 0) FROM events").fetchone()[0]
+        studies = [sid for (sid,) in conn.execute("SELECT id FROM studies ORDER BY id")]
+    finally:
+        conn.close()
+    if last == seen:
+        return seen
+    for study_id in studies:
+        load.load_study_data(db, study_id)
+    return int(last)
 
 
 if __name__ == "__main__":

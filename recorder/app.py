@@ -456,7 +456,7 @@ async def _serve(settings: Settings, token: str) -> int:
     demo = f"{base}/demo/A/ and {base}/demo/B/"
     print(f"demo shop: {demo}  (its study: uxlab study example -o demo.toml)", flush=True)
     sys.stdout.flush()
-    warm = await warmup.start() if settings.warm_kernels else None
+    warm = await warmup.start(settings.db) if settings.warm_kernels else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -20,7 +20,8 @@ SETTINGS: list[tuple[str, Any, str]] = [
     (
         "warm_kernels",
         True,
-        "compile the analysis kernels in the background at start (once per install)",
+        "compile the analysis kernels in the background at start (once per install) and keep"
+        " the studies' columnar caches current",
     ),
 ]
 

@@ -11,9 +11,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
-from analyzer import config
+from analyzer import config, load
 from recorder import store
 from tests.conftest import ROOT, STUDY_DOC
 from tests.simdata import simulated_study
@@ -81,7 +82,9 @@ def test_read_only_install_warms_and_analyzes(read_only_install: Path, tmp_path:
                                   "--port", "0"], stdout=subprocess.DEVNULL, stderr=err, env=env)  # fmt: skip
     try:
         deadline = time.monotonic() + 600
-        while "analysis kernels compiled" not in log.read_text():
+        described = load.cache_folder(db) / f"{STUDY_DOC['id']}.json"
+        # Compiled, then the study's columnar cache kept current by the same process.
+        while "analysis kernels compiled" not in log.read_text() or not described.exists():
             assert serve.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.5)
@@ -89,6 +92,10 @@ def test_read_only_install_warms_and_analyzes(read_only_install: Path, tmp_path:
         serve.terminate()
         serve.wait(timeout=60)
     text = log.read_text()
+    conn = store.connect(db, readonly=True)
+    last = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+    conn.close()
+    assert orjson.loads(described.read_bytes())["max_id"] == last
     assert "compiling analysis kernels (about" in text and str(cache / "uxlab" / "numba") in text
     check = subprocess.run([sys.executable, "-m", "analyzer.warm", "--check"], env=env,
                            capture_output=True, text=True)  # fmt: skip
