@@ -8,12 +8,14 @@ Every kernel already has one type specialisation (the wrappers convert their
 input to fixed dtypes), so one compile serves every study; what remains is
 to pay it before someone waits for it:
 
-* ``uxlab serve`` starts ``python -m analyzer.warm`` in a process of its own
-  at start. When the cache is current it exits at once; else it logs
-  "compiling analysis kernels (about N s, once)" and analyzes a tiny
+* ``uxlab serve`` starts ``python -m analyzer.warm --db DB`` in a process of
+  its own at start. When the cache is current it compiles nothing; else it
+  logs "compiling analysis kernels (about N s, once)" and analyzes a tiny
   simulated study (the demo shop's, in a temporary database) through the
   same code as ``uxlab analyze`` and ``uxlab report``, which compiles every
-  kernel with the exact argument types a real study gives them.
+  kernel with the exact argument types a real study gives them. Then it
+  keeps the database's columnar caches current (:func:`keep_caches`) until
+  the server stops it.
 * ``uxlab analyze``, ``report`` and ``export`` on a cold cache (no ``serve``
   ran since the install) say so in one line on stderr, with the estimate.
 
@@ -38,7 +40,10 @@ from numba.core import event
 
 from analyzer import kernels, load
 from analyzer.config import numba_cache_dir
+from recorder import schema, store
 from recorder.cli import EXAMPLE_STUDY
+from recorder.simulate import generate
+from recorder.studyfile import read_study
 
 # The compile time of every kernel on the 2-core development machine (20-45 s with
 # other work running); printed as the estimate.
@@ -114,10 +119,6 @@ def _stderr(line: str) -> None:
 
 def _store_demo(conn: sqlite3.Connection, participants: int) -> str:
     """A tiny simulated demo-shop study, stored as the collector would store it."""
-    from recorder import schema, store
-    from recorder.simulate import generate
-    from recorder.studyfile import read_study
-
     study, text = read_study(str(EXAMPLE_STUDY))
     store.save_study(conn, study, text)
     events = store.EventStore(conn)
@@ -130,9 +131,9 @@ def _store_demo(conn: sqlite3.Connection, participants: int) -> str:
         now = max(e["t"] for _, evs in sim.loads for e in evs) + 60_000
         items: list[Any] = [
             (info, schema.SOURCE_SNIPPET,
-             schema.Batch(info.token, load, now + sim.skew_ms,
+             schema.Batch(info.token, page_load, now + sim.skew_ms,
                           schema.validate_events(evs, participant)), now)
-            for load, evs in sim.loads
+            for page_load, evs in sim.loads
         ]  # fmt: skip
         rows = schema.validate_events(sim.moderator, moderator)
         items.append(
@@ -144,9 +145,10 @@ def _store_demo(conn: sqlite3.Connection, participants: int) -> str:
 
 def warm() -> float:
     """Compile every kernel into the cache by analyzing a tiny study; return the seconds."""
+    # Not at the top: the CLI imports this module for its notices, and report's
+    # templates and scipy are not needed for those.
     from analyzer.metrics import analyze
     from analyzer.report import render_report
-    from recorder import store
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="uxlab-warm-") as folder:
@@ -206,8 +208,6 @@ def keep_caches(db: str, every_s: float = KEEP_EVERY_S) -> None:
 
 def _top_up(db: str, seen: int) -> int:
     """Load every study once when the database's last event id moved; return that id."""
-    from recorder import store
-
     if not Path(db).is_file():
         return seen
     conn = store.connect(db, readonly=True)
