@@ -28,6 +28,7 @@ deprecated.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 import tempfile
@@ -174,7 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--db", default=None,
                         help="then keep this database's columnar caches current until stopped")  # fmt: skip
+    parser.add_argument("--parent", type=int, default=0,
+                        help="process id of the server; the keeper ends when it is gone")  # fmt: skip
     args = parser.parse_args(argv)
+    parent = args.parent or os.getppid()  # the server may die meanwhile
     cold = cold_kernels()
     if args.check:
         print(f"cold: {', '.join(cold)}" if cold else f"cached in {numba_cache_dir()}")
@@ -184,12 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         seconds = warm()
         print(f"uxlab: analysis kernels compiled in {seconds:.0f} s", file=sys.stderr, flush=True)
     if args.db:
-        keep_caches(args.db)
+        keep_caches(args.db, parent)
     return 0
 
 
-def keep_caches(db: str, every_s: float = KEEP_EVERY_S) -> None:
-    """Top up the columnar cache of every study of ``db`` whenever events arrive; never returns.
+def keep_caches(db: str, parent: int, every_s: float = KEEP_EVERY_S) -> None:
+    """Top up the columnar cache of every study of ``db`` whenever events arrive, while the parent lives.
 
     The cache (``<db>.uxcache/``, :mod:`analyzer.load`) reads only the events
     it has not seen, so a study recorded while ``uxlab serve`` runs has its
@@ -198,7 +202,7 @@ def keep_caches(db: str, every_s: float = KEEP_EVERY_S) -> None:
     holds what a fresh load would (the loader's checks drop anything else).
     """
     seen = -1
-    while True:
+    while os.getppid() == parent:  # a server killed without goodbye leaves no keeper behind
         time.sleep(every_s)
         try:
             seen = _top_up(db, seen)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 
 log = logging.getLogger("uxlab.warmup")
@@ -25,7 +26,8 @@ async def start(db: str) -> asyncio.subprocess.Process | None:
     """Start the warm-up process (its stderr is the server's); None if it cannot start."""
     try:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "analyzer.warm", "--db", db, stdin=asyncio.subprocess.DEVNULL,
+            sys.executable, "-m", "analyzer.warm", "--db", db, "--parent", str(os.getpid()),
+            stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
     except OSError as exc:  # the server runs without it: the first analysis compiles

@@ -109,3 +109,34 @@ def test_read_only_install_warms_and_analyzes(read_only_install: Path, tmp_path:
     again = subprocess.run([sys.executable, "-m", "analyzer.warm"], env=env, capture_output=True,
                            text=True)  # fmt: skip
     assert again.returncode == 0 and again.stderr == ""  # a current cache: nothing to say
+
+
+KEEPER_PARENT = """
+import os, subprocess, sys, time
+keeper = subprocess.Popen([sys.executable, "-m", "analyzer.warm", "--db", sys.argv[1],
+                           "--parent", str(os.getpid())])
+print(keeper.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_the_cache_keeper_never_outlives_its_server(tmp_path: Path) -> None:
+    """A server SIGKILLed (no goodbye) leaves no warm-up or keeper process behind."""
+    db = tmp_path / "u.db"
+    store.open_db(db).close()
+    parent = subprocess.Popen([sys.executable, "-c", KEEPER_PARENT, str(db)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert parent.stdout is not None
+    keeper = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    deadline = time.monotonic() + 600  # a cold kernels' cache compiles first
+    while True:
+        try:
+            os.kill(keeper, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the keeper outlived its server"
+        time.sleep(0.5)
