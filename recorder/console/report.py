@@ -6,6 +6,8 @@ The analyzer (numba, scipy) is imported only when a report is asked for, so
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from recorder.console.pages import html_page, viewer
@@ -17,7 +19,9 @@ def _render(db: str, study_id: str) -> str:
     from analyzer.metrics.analyze import analyze
     from analyzer.report.page_images import page_images
     from analyzer.report.render import render_report
+    from analyzer.warm import announce_waits
 
+    announce_waits(logging.getLogger("uxlab.report").warning)  # before the warm-up is done
     conn = store.connect(db, readonly=True)
     try:
         study = store.load_study(conn, study_id)
