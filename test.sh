@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what it needs (a venv with
 # the Python packages, Debian's chromium, Node for the snippet's build check),
-# then runs ruff, mypy and pytest. Extra arguments go to pytest.
+# then runs ruff, mypy, eslint, node --test and pytest. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,13 +24,18 @@ fi
 if [ -f js_snippet/package-lock.json ]; then
   (cd js_snippet && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# ESLint, pinned with its own lockfile apart from the snippet's build (tools/jslint/).
+(cd tools/jslint && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "test.sh: ruff"
 .venv/bin/ruff check recorder analyzer tests benchmarks
 .venv/bin/ruff format --check recorder analyzer tests benchmarks
 echo "test.sh: mypy"
 .venv/bin/mypy
+echo "test.sh: eslint"
+tools/jslint/node_modules/.bin/eslint --no-warn-ignored -c tools/jslint/eslint.config.js \
+  js_snippet/src js_snippet/test recorder/console/static/*.js recorder/console/static/test
 echo "test.sh: node --test"
-node --test recorder/console/static/test/
+node --test recorder/console/static/test/ js_snippet/test/
 echo "test.sh: pytest"
 exec .venv/bin/pytest "$@"

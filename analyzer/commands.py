@@ -43,8 +43,10 @@ def analyze_command(args: argparse.Namespace) -> int:
     name = getattr(args, "table", None)
     if name is not None and name not in StudyResults.TABLES:
         raise UxlabError(f"--table: no table {name!r} (tables: {', '.join(StudyResults.TABLES)})")
-    results = analyze(db, args.study)
     output = getattr(args, "output", None)
+    if output:
+        check_output_folder(Path(output))
+    results = analyze(db, args.study)
     fmt = getattr(args, "format", "table")
     if fmt == "json":
         names = (name,) if name else tuple(n for n in StudyResults.TABLES if n != "clicks")
@@ -65,6 +67,12 @@ def analyze_command(args: argparse.Namespace) -> int:
             text = "\r\n".join(terminal_text(line) for line in text.split("\r\n"))
         sys.stdout.write(text)
     return 0
+
+
+def check_output_folder(output: Path) -> None:
+    """The one-line refusal of an output file whose folder does not exist (before any work)."""
+    if not output.parent.is_dir():
+        raise UxlabError(f"-o {output}: the folder {output.parent} does not exist")
 
 
 def csv_text(rows: list[dict[str, Any]]) -> str:

@@ -8,14 +8,62 @@ which numba would freeze into its on-disk cache).
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-# Every kernel is compiled once and kept on disk (numba's cache next to the module),
-# so that only the first run of ``uxlab analyze`` pays for compilation.
+# Every kernel is compiled once and kept on disk (numba's cache, in uxlab's cache
+# folder: see numba_cache_dir), so that only the first analysis pays for compilation.
 NUMBA_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True}
 # Kernels that loop over sessions or attempts with ``prange``.
 PARALLEL_OPTIONS: dict[str, Any] = {**NUMBA_OPTIONS, "parallel": True}
+
+
+def cache_home(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    """uxlab's cache folder for this user.
+
+    ``$XDG_CACHE_HOME/uxlab`` (else ``~/.cache/uxlab``) on Linux and the BSDs,
+    ``~/Library/Caches/uxlab`` on macOS, ``%LOCALAPPDATA%\\uxlab\\Cache`` on Windows.
+    """
+    if platform == "win32":
+        base = environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "uxlab" / "Cache"
+    if platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "uxlab"
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    base_path = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+    return base_path / "uxlab"
+
+
+def numba_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where numba keeps the compiled kernels: ``NUMBA_CACHE_DIR`` if set, else ``<cache_home>/numba``.
+
+    Not beside the installed modules (numba's default ``__pycache__``): an
+    install into a read-only place (a system package, a container image, a
+    shared venv) would compile every kernel on every run.
+    """
+    return Path(environ.get("NUMBA_CACHE_DIR") or cache_home(environ) / "numba")
+
+
+def use_numba_cache_dir(environ: MutableMapping[str, str] = os.environ) -> Path:
+    """Point numba's cache at :func:`numba_cache_dir`; ``NUMBA_CACHE_DIR`` still wins.
+
+    Called on ``import analyzer``, before any kernel is defined. Numba reads
+    the variable when it is first imported; when something imported numba
+    earlier, its already-read setting is changed too (the kernels' cache
+    locators read it when they are defined).
+    """
+    folder = numba_cache_dir(environ)
+    if not environ.get("NUMBA_CACHE_DIR"):
+        environ["NUMBA_CACHE_DIR"] = str(folder)
+    numba_config = sys.modules.get("numba.core.config")
+    if numba_config is not None and not getattr(numba_config, "CACHE_DIR", ""):
+        numba_config.CACHE_DIR = str(folder)  # type: ignore[attr-defined]
+    return folder
+
 
 # A click on a non-interactive element is a misclick unless a page event follows
 # within this many milliseconds (inclusive: a page exactly 1000 ms later saves it).

@@ -124,6 +124,12 @@ def check_output(path: Path, fmt: str) -> None:
     folder = path if fmt == "csv" else path.parent
     if fmt == "csv" and path.exists() and not path.is_dir():
         raise UxlabError(f"{path}: CSV export writes a folder; that is a file")
+    if fmt == "csv" and path.suffix.lower() == ".csv" and not path.is_dir():
+        # Every table and the events do not fit one CSV file; a folder named *.csv surprises.
+        raise UxlabError(
+            f"-o {path}: csv export writes a folder (one .csv file per table, and events.csv);"
+            f" give a folder name such as {path.with_suffix('')}-csv, or --format xlsx for one file"
+        )
     if not (folder.parent if fmt == "csv" else folder).is_dir():
         raise UxlabError(f"{folder if fmt != 'csv' else folder.parent}: No such file or directory")
     if fmt != "csv" and path.is_dir():

@@ -31,6 +31,7 @@ import re
 import shutil
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,9 +170,20 @@ def _db_meta(conn: sqlite3.Connection, study_id: str) -> dict[str, Any]:
             "scan": 4 * (study_sessions or 0) >= all_sessions}  # fmt: skip
 
 
+# Told before a long read from SQLite (the CLI and the console set it: one line on stderr
+# or in the log); None says nothing. A person should not wonder whether it hangs.
+notice: Callable[[str], None] | None = None
+NOTICE_FROM = 1_000_000  # events to read
+READ_RATE = 300_000  # events/s through Python's sqlite3 on a 2-core laptop (benchmarks/)
+
+
 def _read_events(
     conn: sqlite3.Connection, study_id: str, after: int, upto: int, scan: bool
 ) -> dict[str, np.ndarray]:
+    if notice is not None and upto - after >= NOTICE_FROM:
+        notice(f"uxlab: reading up to {upto - after:,} events from the database (about"
+               f" {max(1, round((upto - after) / READ_RATE))} s; later analyses use the cache"
+               " beside it)")  # fmt: skip
     # A unary + keeps SQLite off the session index: when the study holds most of the
     # events, one pass in id order beats an index lookup per row.
     sql = EVENTS_SQL.format(session="+session_id" if scan else "session_id")

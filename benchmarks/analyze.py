@@ -38,6 +38,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import alternatives  # noqa: E402  (benchmarks/alternatives.py: polars and DuckDB twins)
+
 from analyzer import config, load  # noqa: E402
 from analyzer.kernels import jit as kernels  # noqa: E402
 from analyzer.metrics import analyze as metrics  # noqa: E402
@@ -434,10 +436,20 @@ def timed(fn: Any, repeat: int = 1) -> tuple[float, Any]:
 
 
 def cli_seconds(db: Path, env: dict[str, str] | None = None) -> float:
+    return cli_run(db, env)[0]
+
+
+# Runs a command and prints its peak RSS (the largest of its process tree's members, in kB).
+PEAK_RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+            "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")  # fmt: skip
+
+
+def cli_run(db: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of ``uxlab analyze`` in a fresh process."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "recorder", "analyze", "bench", "--db", str(db)], check=True,
-                   stdout=subprocess.DEVNULL, env=env)  # fmt: skip
-    return time.perf_counter() - started
+    out = subprocess.run([sys.executable, "-c", PEAK_RSS, sys.executable, "-m", "recorder", "analyze", "bench",
+                          "--db", str(db)], check=True, capture_output=True, text=True, env=env)  # fmt: skip
+    return time.perf_counter() - started, int(out.stdout.split()[-1]) / 1024
 
 
 # What `uxlab analyze --format json` outputs: every table but the per-click rows.
@@ -469,7 +481,7 @@ def stats_seconds(db: Path) -> float:
     return time.perf_counter() - started
 
 
-def measure(db: Path, with_pandas: bool) -> dict[str, Any]:
+def measure(db: Path, with_pandas: bool, with_alternatives: bool = True) -> dict[str, Any]:
     shutil.rmtree(load.cache_folder(db), ignore_errors=True)
     cold, data = timed(lambda: load.load_study_data(db, "bench"))
     warm, data = timed(lambda: load.load_study_data(db, "bench"), repeat=2)
@@ -481,10 +493,17 @@ def measure(db: Path, with_pandas: bool) -> dict[str, Any]:
         row["pandas"], att = timed(lambda: pandas_attempts(data))
         same_attempts(seg, fig, att)
         row["ratio"] = row["pandas"] / kernel
+    if with_alternatives:
+        for name, twin in (
+            ("polars", alternatives.polars_attempts),
+            ("duckdb", alternatives.duckdb_attempts),
+        ):
+            row[name], att = timed(lambda twin=twin: twin(data))
+            same_attempts(seg, fig, att)
     importlib.import_module("analyzer.metrics.tables")  # its import (scipy) is not analysis time
     row["analyze"], _ = timed(lambda: all_tables(db), repeat=2)
     row["stats"] = min(stats_seconds(db) for _ in range(2))
-    row["cli"] = cli_seconds(db)
+    row["cli"], row["rss"] = cli_run(db)
     return row
 
 
@@ -500,6 +519,9 @@ def main() -> int:
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the databases")
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison")
+    parser.add_argument(
+        "--no-alternatives", action="store_true", help="skip the polars and DuckDB twins"
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -508,7 +530,9 @@ def main() -> int:
           f" {'events/s':>10} {'pandas':>8} {'ratio':>6} {'all tables':>10} {'of it stats':>11}"
           f" {'uxlab analyze':>13}")  # fmt: skip
     for size in args.sizes.split(","):
-        r = measure(study_db(out, size.strip(), args.rebuild), not args.no_pandas)
+        r = measure(
+            study_db(out, size.strip(), args.rebuild), not args.no_pandas, not args.no_alternatives
+        )
         pandas_cells = (
             f"{r['pandas']:>7.2f}s {r['ratio']:>5.0f}x" if "pandas" in r else f"{'-':>8} {'-':>6}"
         )
@@ -516,6 +540,13 @@ def main() -> int:
               f" {r['kernels']:>7.3f}s {r['rate'] / 1e6:>8.1f} M {pandas_cells} {r['analyze']:>9.2f}s"
               f" {r['stats']:>10.2f}s"
               f" {r['cli']:>12.2f}s", flush=True)  # fmt: skip
+        line = f"{'':>10} uxlab analyze peak RSS {r['rss']:,.0f} MB"
+        if "polars" in r:
+            faster = min(r["polars"], r["duckdb"])
+            line += (f"; same attempts table: polars {r['polars']:.2f} s ({r['polars'] / r['kernels']:.0f}x the"
+                     f" kernels), DuckDB SQL {r['duckdb']:.2f} s ({r['duckdb'] / r['kernels']:.0f}x);"
+                     f" kernels vs the faster: {faster / r['kernels']:.0f}x")  # fmt: skip
+        print(line, flush=True)
     small = study_db(out, "small", args.rebuild)
     with tempfile.TemporaryDirectory() as numba_cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=numba_cache)

@@ -68,7 +68,8 @@ def make_events(rng: random.Random, seq0: int, n: int, t0: float) -> list[dict[s
 
 
 def start_server(db: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "UXLAB_ADMIN_TOKEN": ADMIN}
+    # The collector alone, as before issue 16: no kernels' warm-up, no columnar-cache keeper.
+    env = {"UXLAB_WARM_KERNELS": "0", **os.environ, "UXLAB_ADMIN_TOKEN": ADMIN}
     proc = subprocess.Popen([sys.executable, "-m", "recorder", "serve", "--db", str(db), "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)  # fmt: skip
     assert proc.stdout is not None

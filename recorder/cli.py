@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from recorder import __version__
 from recorder import recordings as recording_cli
 from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.errors import UxlabError
@@ -166,6 +167,7 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
         import importlib
 
         fn: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), name)
+        importlib.import_module("analyzer.warm").announce_waits()  # one line before numba compiles
         return fn(args)
 
     return command
@@ -183,6 +185,38 @@ EPILOG = """examples:
 """
 
 
+STUDY_EXAMPLES = """examples:
+  uxlab study example -o demo.toml      write the demo shop's study file
+  uxlab study create demo.toml          load it (again: update it)
+  uxlab study list                      every study, with its sessions
+"""
+SESSION_EXAMPLES = """examples:
+  uxlab session new demo-shop --participant P07 --variant B   prints the participant's link
+  uxlab session list demo-shop                                 numbers, participants, tokens
+  uxlab session close TOKEN                                    the token writes nothing more
+"""
+
+
+def settings_epilog() -> str:
+    """``serve --help``'s list of the ``UXLAB_*`` variables, from the settings table."""
+    lines = ["environment variables (a flag given wins over its variable):"]
+    for name, default, text in SETTINGS:
+        shown = {True: "on", False: "off", "": "unset"}.get(default, default)
+        suffix = "" if "default" in text else f" (default {shown})"
+        lines.append(f"  UXLAB_{name.upper():<16} {text}{suffix}")
+    lines += ["", "example: uxlab serve --port 8642"]
+    return "\n".join(lines)
+
+
+FORMAT_HELP = {
+    "analyze": "table: readable tables in the terminal (the attempts and the tasks); "
+    "json: every table as one JSON object; csv: one table (the attempts, or --table)",
+    "export": "csv: a folder with one CSV file per table and events.csv; xlsx: one "
+    "workbook, a sheet per table; json: one JSON object of every table and the events; "
+    "ndjson: the raw events, one JSON object per line",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every ``uxlab`` command."""
     parser = argparse.ArgumentParser(
@@ -191,11 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of a user's mistake too (bugs always show one)")  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"uxlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     helps = {name: text for name, _, text in SETTINGS}
 
     p = sub.add_parser("serve", help="run the collector, console, snippet and demo",
-                       epilog="example: uxlab serve --port 8642")  # fmt: skip
+                       description="Run the collector, the moderator console, the snippet at "
+                       "/uxlab.js and the demo shop at /demo/A/ and /demo/B/.",
+                       epilog=settings_epilog(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     _db_arg(p)
     p.add_argument("--host", default=None, help=helps["host"] + " (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help=helps["port"] + " (default 8642)")
@@ -203,12 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trusted-proxy", action="store_true", help=helps["trusted_proxy"])
     p.set_defaults(func=cmd_serve)
 
-    study = sub.add_parser("study", help="load, update and list studies").add_subparsers(
-        dest="study_command", metavar="ACTION", required=True
-    )
+    study = sub.add_parser("study", help="load, update and list studies",
+                           description="Load, update and list studies (one TOML file each).",
+                           epilog=STUDY_EXAMPLES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter,
+                           ).add_subparsers(dest="study_command", metavar="ACTION", required=True)  # fmt: skip
     p = study.add_parser("create", help="load or update a study from a TOML file",
                          epilog="example: uxlab study create demo.toml")  # fmt: skip
-    p.add_argument("file", help="study file (TOML)")
+    p.add_argument("file", help="study file (TOML; uxlab study example writes one)")
     _db_arg(p)
     p.set_defaults(func=cmd_study_create)
     p = study.add_parser("list", help="list studies", epilog="example: uxlab study list")
@@ -222,12 +262,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_study_example)
 
-    session = sub.add_parser("session", help="open, close and list sessions").add_subparsers(
-        dest="session_command", metavar="ACTION", required=True
-    )
+    session = sub.add_parser("session", help="open, close and list sessions",
+                             description="Open, close and list sessions (one participant, one "
+                             "variant, one sitting).", epilog=SESSION_EXAMPLES,
+                             formatter_class=argparse.RawDescriptionHelpFormatter,
+                             ).add_subparsers(dest="session_command", metavar="ACTION",
+                                              required=True)  # fmt: skip
     p = session.add_parser("new", help="open a session; print its token and the participant's link",
                            epilog="example: uxlab session new demo-shop --participant P07 --variant B")  # fmt: skip
-    p.add_argument("study")
+    p.add_argument("study", help="the study's id, e.g. demo-shop (see uxlab study list)")
     p.add_argument(
         "--participant", required=True, help="pseudonymous id such as P07 (never a name)"
     )
@@ -237,20 +280,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = session.add_parser(
         "close", help="close a session", epilog="example: uxlab session close TOKEN"
     )
-    p.add_argument("token")
+    p.add_argument("token", help="the session's token (uxlab session list STUDY shows them)")
     _db_arg(p)
     p.set_defaults(func=cmd_session_close)
     p = session.add_parser(
         "list", help="list a study's sessions", epilog="example: uxlab session list demo-shop"
     )
-    p.add_argument("study")
+    p.add_argument("study", help="the study's id, e.g. demo-shop")
     _db_arg(p)
     p.set_defaults(func=cmd_session_list)
     recording_cli.add_session_commands(session, _db_arg)
 
     p = sub.add_parser("simulate", help="send realistic simulated participants through the HTTP API",
                        epilog="example: uxlab simulate demo-shop --participants 12 --seed 1")  # fmt: skip
-    p.add_argument("study")
+    p.add_argument(
+        "study", help="the study's id, e.g. demo-shop (load it first: uxlab study create)"
+    )
     p.add_argument("--participants", type=int, default=8, help="how many participants (default 8)")
     p.add_argument(
         "--seed", type=int, default=None, help="random seed; the same seed gives the same data"
@@ -279,8 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="metrics tables for a study",
                        epilog="example: uxlab analyze demo-shop --format json -o results.json")  # fmt: skip
-    p.add_argument("study")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("study", help="the study's id, e.g. demo-shop")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help=FORMAT_HELP["analyze"] + " (default table)")  # fmt: skip
     p.add_argument("-o", "--output", default=None, help="file to write (default: the terminal)")
     p.add_argument(
         "--table", default=None, help="only this table (attempts, tasks, participants, ...)"
@@ -290,23 +336,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("findings", help="the team's findings: terminal table, Markdown or CSV",
                        epilog="example: uxlab findings demo-shop --format markdown -o findings.md")  # fmt: skip
-    p.add_argument("study")
-    p.add_argument("--format", choices=("table", "markdown", "csv"), default="table")
+    p.add_argument("study", help="the study's id")
+    p.add_argument("--format", choices=("table", "markdown", "csv"), default="table",
+                   help="table: for the terminal; markdown: one section per finding, to paste "
+                   "into an issue tracker or a document; csv: one row per finding")  # fmt: skip
     p.add_argument("-o", "--output", default=None, help="file to write (default: the terminal)")
     _db_arg(p)
     p.set_defaults(func=_lazy("analyzer.findings.command", "findings_command"))
 
     p = sub.add_parser("report", help="write one self-contained HTML report",
                        epilog="example: uxlab report demo-shop -o report.html")  # fmt: skip
-    p.add_argument("study")
+    p.add_argument("study", help="the study's id, e.g. demo-shop")
     p.add_argument("-o", "--output", required=True, help="HTML file to write")
     _db_arg(p)
     p.set_defaults(func=_lazy("analyzer.report.render", "report_command"))
 
     p = sub.add_parser("clip", help="write a stretch of a session's recording as one offline HTML file",
                        epilog="example: uxlab clip demo-shop 3 --from 1:20 --to 1:45 -o clip.html")  # fmt: skip
-    p.add_argument("study")
-    p.add_argument("session", type=int, help="the session's number")
+    p.add_argument("study", help="the study's id")
+    p.add_argument("session", type=int, help="the session's number within the study")
     p.add_argument(
         "--from", dest="start", required=True, help="start, M:SS from the session's first event"
     )
@@ -317,9 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export every table and the raw events",
                        epilog="example: uxlab export demo-shop --format xlsx -o demo.xlsx")  # fmt: skip
-    p.add_argument("study")
-    p.add_argument("--format", choices=("csv", "xlsx", "json", "ndjson"), required=True)
-    p.add_argument("-o", "--output", required=True, help="file (folder for csv) to write")
+    p.add_argument("study", help="the study's id, e.g. demo-shop")
+    p.add_argument("--format", choices=("csv", "xlsx", "json", "ndjson"), required=True,
+                   help=FORMAT_HELP["export"])  # fmt: skip
+    p.add_argument("-o", "--output", required=True,
+                   help="file to write; for csv a folder (made if missing), e.g. demo-csv")  # fmt: skip
     _db_arg(p)
     p.set_defaults(func=_lazy("analyzer.export", "export_command"))
     return parser

@@ -64,7 +64,7 @@ def add_session_commands(
         help="delete one session's recording (page replay), keeping its events",
         epilog="example: uxlab session delete-recording demo-shop 3",
     )
-    p.add_argument("study")
-    p.add_argument("session", type=int, help="the session's number")
+    p.add_argument("study", help="the study's id")
+    p.add_argument("session", type=int, help="the session's number within the study")
     db_arg(p)
     p.set_defaults(func=cmd_delete_recording)

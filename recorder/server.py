@@ -17,7 +17,7 @@ import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from recorder import __version__
+from recorder import __version__, warmup
 from recorder.collector import api
 from recorder.collector import replay as replay_api
 from recorder.console import findings as findings_pages
@@ -245,7 +245,10 @@ async def _serve(settings: Settings, token: str) -> int:
     for line in _link_warnings(settings.db, base):
         print(f"warning: {line}", flush=True)
     print(f'snippet: <script src="{base}/uxlab.js" async></script>', flush=True)
+    demo = f"{base}/demo/A/ and {base}/demo/B/"
+    print(f"demo shop: {demo}  (its study: uxlab study example -o demo.toml)", flush=True)
     sys.stdout.flush()
+    warm = await warmup.start(settings.db) if settings.warm_kernels else None
     _check_in_background(settings.db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -255,5 +258,6 @@ async def _serve(settings: Settings, token: str) -> int:
         await stop.wait()
     finally:
         print("uxlab: stopping; committing what is queued", flush=True)
+        await warmup.stop(warm)
         await runner.cleanup()
     return 0

@@ -27,6 +27,12 @@ SETTINGS: list[tuple[str, Any, str]] = [
     ),
     ("trusted_proxy", False, "behind a TLS proxy: trust its X-Forwarded-Proto and X-Forwarded-For"),
     ("replay_max_mb", 50, "stored recording per session in MB (compressed) before 413"),
+    (
+        "warm_kernels",
+        True,
+        "compile the analysis kernels in the background at start (once per install) and keep"
+        " the studies' columnar caches current",
+    ),
 ]
 
 
@@ -54,6 +60,7 @@ class Settings:
     max_page_count: int = DEFAULTS["max_page_count"]
     trusted_proxy: bool = DEFAULTS["trusted_proxy"]
     replay_max_mb: int = DEFAULTS["replay_max_mb"]
+    warm_kernels: bool = DEFAULTS["warm_kernels"]
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

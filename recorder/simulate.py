@@ -25,6 +25,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -346,12 +347,15 @@ def _batches(events: list[dict[str, Any]], size: int) -> list[list[dict[str, Any
     return [events[i : i + size] for i in range(0, len(events), size)]
 
 
-async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) -> int:
+async def send(url: str, study_id: str, token: str, sessions: list[SimSession],
+               progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
     """Post every session through the HTTP API; return the number of events accepted.
 
     Each session is closed once sent, as a moderator closes theirs; when the run
     stops early (an error, Ctrl-C) the sessions it opened are closed on the way out.
+    ``progress(done, total)`` is called as each session is sent.
     """
+    finished = [0]
     import aiohttp
 
     headers = {"Authorization": f"Bearer {token}"}
@@ -411,6 +415,9 @@ async def send(url: str, study_id: str, token: str, sessions: list[SimSession]) 
                 )["accepted"]
             await post(http, f"{study_api}/sessions/{created['session']}/close", {}, True)
             opened.discard(created["token"])
+            finished[0] += 1
+            if progress is not None:
+                progress(finished[0], len(sessions))
             return accepted
 
     async def close_left_open(http: aiohttp.ClientSession) -> None:
@@ -544,6 +551,22 @@ async def post_findings(url: str, study_id: str, token: str, docs: list[dict[str
     return len(docs)
 
 
+PROGRESS_FROM = 50  # sessions: fewer take a few seconds, more say how far they are
+
+
+def _progress(total: int) -> Callable[[int, int], None] | None:
+    """Say on stderr, every tenth of the sessions, how many were sent (long runs only)."""
+    if total < PROGRESS_FROM:
+        return None
+    step = max(total // 10, 1)
+
+    def say(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            print(f"uxlab: {done}/{total} sessions sent", file=sys.stderr, flush=True)
+
+    return say
+
+
 def run_simulation(args: argparse.Namespace) -> int:
     """The ``uxlab simulate`` command."""
     import aiohttp
@@ -566,6 +589,8 @@ def run_simulation(args: argparse.Namespace) -> int:
             f"no uxlab server answers at {url}: start `uxlab serve` (with the same --db), "
             "or pass --url with the address it prints"
         ) from None
+        sessions = generate(study, args.participants, args.seed, same=args.same, within=args.within)
+        accepted = asyncio.run(send(url, study.id, token, sessions, _progress(len(sessions))))
     except aiohttp.ClientError as exc:
         raise SimulationError(
             f"the collector at {url} failed: {exc}; is it `uxlab serve`?"

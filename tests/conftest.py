@@ -100,8 +100,13 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        env = {**os.environ, "UXLAB_ADMIN_TOKEN": self.admin_token, "PYTHONUNBUFFERED": "1",
-               **self.env}  # fmt: skip
+        env = {
+            "UXLAB_WARM_KERNELS": "0",
+            **os.environ,
+            "UXLAB_ADMIN_TOKEN": self.admin_token,
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }  # fmt: skip  (the warm-up: test_install.py)
         with self.log.open("a") as logfile:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
                 uxlab_cmd("serve", "--db", str(self.db_path), "--port", str(self.port)),

@@ -35,9 +35,12 @@ RECORDER_USES_ANALYZER = {
     ("recorder.console.report", "analyzer.report.render"),  # the console's report page
     ("recorder.console.findings", "analyzer.metrics.analyze"),  # the Findings page's suggestions
     ("recorder.console.replay", "analyzer.metrics.timeline"),  # the replay page's timeline
+    ("recorder.console.report", "analyzer.warm"),  # "compiling the kernels" said once
 }
 
-LAZY_IMPORTERS = {importer for importer, _ in RECORDER_USES_ANALYZER}
+LAZY_IMPORTERS = {importer for importer, _ in RECORDER_USES_ANALYZER} | {
+    "analyzer.warm",  # the CLI's compile notices need none of the analysis it warms
+}
 
 # room -> rooms it may not import (prefix match on module names)
 FORBIDDEN = {

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from recorder.cli import main
+from recorder import __version__, simulate
+from recorder.cli import build_parser, main
+from recorder.settings import SETTINGS
 from recorder.storage import store
 from tests.conftest import uxlab_cmd
 
@@ -153,3 +158,111 @@ def test_links_to_this_server_are_not_warned(tmp_path: Path) -> None:
     conn.close()
     out = run("session", "new", "demo-shop", "--participant", "P01", "--variant", "A", "--db", db)
     assert out.returncode == 0 and out.stderr == ""
+
+
+# -- what a newcomer expects of the command line ---------------------------------------------
+
+
+def _parsers(parser: argparse.ArgumentParser, name: str = "uxlab") -> Iterator[tuple[str, Any]]:
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                yield from _parsers(sub, f"{name} {sub_name}")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"uxlab {__version__}"
+
+
+def test_every_argument_and_option_has_help() -> None:
+    missing = [
+        f"{name}: {action.dest}"
+        for name, parser in _parsers(build_parser())
+        for action in parser._actions
+        if not isinstance(action, argparse._SubParsersAction | argparse._HelpAction)
+        and not (action.help or "").strip()
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("command", ["study", "session"])
+def test_study_and_session_help_show_examples(command: str) -> None:
+    text = run(command, "--help").stdout
+    assert "examples:" in text and f"uxlab {command} " in text.split("examples:")[1]
+
+
+@pytest.mark.parametrize("command", ["analyze", "export"])
+def test_format_choices_are_explained(command: str) -> None:
+    parsers = dict(_parsers(build_parser()))
+    action = next(a for a in parsers[f"uxlab {command}"]._actions if a.dest == "format")
+    assert action.choices
+    for choice in action.choices:
+        assert f"{choice}:" in action.help, choice
+
+
+def test_serve_help_lists_every_uxlab_variable() -> None:
+    text = run("serve", "--help").stdout
+    for name, _, _ in SETTINGS:
+        assert f"UXLAB_{name.upper()}" in text
+
+
+def test_serve_prints_the_demo_shops_urls(tmp_path: Path) -> None:
+    env = {**os.environ, "UXLAB_WARM_KERNELS": "0", "UXLAB_ADMIN_TOKEN": "t"}
+    proc = subprocess.Popen(uxlab_cmd("serve", "--db", str(tmp_path / "u.db"), "--port", "0"),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    base = lines[0].split("serving on ")[1].split()[0]
+    assert f"demo shop: {base}/demo/A/ and {base}/demo/B/" in "".join(lines)
+
+
+def test_export_csv_to_a_csv_file_name_says_it_writes_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "u.db"
+    store.open_db(db).close()
+    target = tmp_path / "demo.csv"
+    args = ["export", "demo-shop", "--format", "csv", "-o", str(target), "--db", str(db)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "csv export writes a folder" in err
+    assert f"{tmp_path / 'demo'}-csv" in err and not target.exists()
+
+
+def test_analyze_and_report_into_a_missing_folder_say_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "u.db"
+    store.open_db(db).close()
+    said = []
+    for command, name in (("analyze", "out.json"), ("report", "out.html")):
+        output = tmp_path / "missing" / name
+        assert main([command, "demo-shop", "-o", str(output), "--db", str(db)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1
+        said.append(err.replace(name, "FILE"))
+    assert said[0] == said[1]
+    assert f"the folder {tmp_path / 'missing'} does not exist" in said[0]
+
+
+def test_simulate_of_many_participants_says_how_far_it_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert simulate._progress(simulate.PROGRESS_FROM - 1) is None  # a few seconds: quiet
+    say = simulate._progress(100)
+    assert say is not None
+    for done in range(1, 101):
+        say(done, 100)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "uxlab: 10/100 sessions sent" and lines[-1] == "uxlab: 100/100 sessions sent"
+    assert len(lines) == 10

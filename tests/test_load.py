@@ -379,3 +379,96 @@ def test_generated_batches_load_as_a_plain_reading_does(
         data = load.load_study_data(db, "shop")
         assert comparable(loaded_rows(data)) == comparable(naive_rows(db, "shop"))
         assert_same_data(data, load.load_study_data(db, "shop", cache=False))
+
+
+def test_a_long_read_is_announced_once(
+    recorder: Recorder, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[str] = []
+    monkeypatch.setattr(load, "notice", said.append)
+    monkeypatch.setattr(load, "NOTICE_FROM", 1)
+    shop_session(recorder, "P1", "A", 0)
+    load.load_study_data(db_path, "shop")
+    assert len(said) == 1 and said[0].startswith("uxlab: reading up to ")
+    load.load_study_data(db_path, "shop")  # from the cache: nothing to say
+    assert len(said) == 1
+
+
+# -- the cache never disagrees with the database -----------------------------------------------
+
+KILLED_WRITER = """
+import os, sys
+from analyzer import load
+db, study = sys.argv[1], sys.argv[2]
+folder = load.cache_folder(db)
+print("ready", flush=True)
+while True:  # every round writes a whole new set of columns and replaces the description
+    (folder / f"{study}.json").unlink(missing_ok=True)
+    load.load_study_data(db, study)
+"""
+
+
+def test_a_cache_writer_killed_mid_write_leaves_a_cache_that_agrees(
+    recorder: Recorder, db_path: Path
+) -> None:
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for n in range(6):
+        shop_session(recorder, f"P{n}", "AB"[n % 2], skew=1000.0 * n)
+    fresh = load.load_study_data(db_path, "shop", cache=False)
+    rng = random.Random(7)
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(db_path), "shop"],
+                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.05, 0.6))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        assert_same_data(load.load_study_data(db_path, "shop"), fresh)
+    assert_same_data(load.load_study_data(db_path, "shop"), fresh)
+
+
+def test_a_migrated_database_drops_the_cache(
+    recorder: Recorder, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop_session(recorder, "P1", "A")
+    load.load_study_data(db_path, "shop")
+    version = recorder.conn.execute("PRAGMA user_version").fetchone()[0]
+    recorder.conn.execute(f"PRAGMA user_version = {version + 1}")  # as a migration leaves it
+    seen = reads(monkeypatch)
+    again = load.load_study_data(db_path, "shop")
+    assert seen == [(0, 11)]  # read whole: the cached columns came from the older schema
+    assert_same_data(again, load.load_study_data(db_path, "shop", cache=False))
+
+
+def test_a_study_edit_changes_what_a_cached_load_gives(recorder: Recorder, db_path: Path) -> None:
+    from recorder.wire.studyfile import parse_study
+
+    shop_session(recorder, "P1", "A")
+    shop_session(recorder, "P2", "B")
+    load.load_study_data(db_path, "shop")
+    edited = dict(STUDY, variants=[{"id": "A", "url": "http://proto.test/"},
+                                   {"id": "B", "url": "http://proto.test/demo/B/"}],
+                  tasks=[*STUDY["tasks"], {"id": "search", "success": {"url": "/search"}}])  # fmt: skip
+    store.save_study(recorder.conn, parse_study(edited))
+    cached = load.load_study_data(db_path, "shop")
+    assert_same_data(cached, load.load_study_data(db_path, "shop", cache=False))
+    assert "/demo/A" in cached.keys and cached.tasks == ["buy", "help", "search"]
+
+
+def test_a_clock_offset_change_after_the_cache_moves_cached_times(
+    recorder: Recorder, db_path: Path
+) -> None:
+    info = shop_session(recorder, "P1", "A", skew=20_000)
+    before = load.load_study_data(db_path, "shop")
+    click = {"seq": 1, "type": "click", "t": 502, "x": 10, "y": 20, "sel": "a#shoes",
+             "interactive": True}  # fmt: skip
+    recorder.send(info, [click], page="home", skew=20_000, delay=0.5)  # a smaller delay seen
+    after = load.load_study_data(db_path, "shop")
+    assert_same_data(after, load.load_study_data(db_path, "shop", cache=False))
+    assert not np.array_equal(before.events.t, after.events.t)

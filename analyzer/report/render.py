@@ -21,13 +21,13 @@ from typing import Any
 
 import jinja2
 
+from analyzer.commands import check_output_folder
 from analyzer.metrics.analyze import StudyResults, analyze
 from analyzer.numbers import plural
 from analyzer.report import figures, pages, sections
 from analyzer.report import findings as report_findings
 from analyzer.report.page_images import page_images
 from recorder import templating
-from recorder.errors import UxlabError
 from recorder.settings import db_path
 from recorder.storage import store
 from recorder.wire.studyfile import Study
@@ -145,8 +145,7 @@ def report_command(args: Any) -> int:
     if not Path(db).exists():
         raise store.StoreError(f"no database at {db}")
     output = Path(args.output)
-    if not output.parent.is_dir():
-        raise UxlabError(f"-o {output}: the folder {output.parent} does not exist")
+    check_output_folder(output)
     output.write_text(study_report(db, args.study), encoding="utf-8")
     print(f"wrote {output}")
     return 0

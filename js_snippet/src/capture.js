@@ -48,7 +48,7 @@ const ignored = (el) => !el || !el.closest || el.closest('[data-uxlab-ignore]')
 const generated = (id) => !STABLE_ID.test(id) || /\d{3}/.test(id) || id.split(/[-_]/).some((w) => w.length > 7 && /\d/.test(w))
 
 /** Elements of `el`'s document (or shadow root) that `sel` matches; 0 for a selector the browser refuses. */
-const count = (el, sel) => { try { return el.getRootNode().querySelectorAll(sel).length } catch (e) { return 0 } }
+const count = (el, sel) => { try { return el.getRootNode().querySelectorAll(sel).length } catch { return 0 } }
 
 /**
  * A short CSS selector for `el`, unique in its document (or shadow root) when made: anchored on
@@ -255,7 +255,7 @@ export function initErrors (emit, stub) {
     let msg = 'unhandled rejection'
     try {
       msg = e.type === 'error' ? e.message || 'error' : reason instanceof Error ? reason.name + ': ' + reason.message : String(reason)
-    } catch (err) {}
+    } catch {}
     return left-- > 0 && emit('error', {
       msg: cut(msg, 1024), src: cut(e.filename, 2048) || undefined, line: e.lineno || undefined, col: e.colno || undefined, t: performance.timeOrigin + e.timeStamp
     })

@@ -24,7 +24,7 @@ export const utf8Bytes = (text) => new TextEncoder().encode(text).length
 export function quietly (fn, fallback) {
   try {
     return fn()
-  } catch (e) {
+  } catch {
     return fallback
   }
 }

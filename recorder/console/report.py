@@ -6,6 +6,8 @@ The analyzer (numba, scipy) is imported only when a report is asked for, so
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from recorder.console.pages import html_page, viewer
@@ -15,7 +17,9 @@ from recorder.web import SETTINGS_KEY, in_thread
 
 def _render(db: str, study_id: str) -> str:
     from analyzer.report.render import study_report
+    from analyzer.warm import announce_waits
 
+    announce_waits(logging.getLogger("uxlab.report").warning)  # before the warm-up is done
     return study_report(db, study_id)
 
 

@@ -50,6 +50,10 @@ function matches (o) {
   return true
 }
 
+/** "session 3 at 1:35", linking to that moment of the session's replay. */
+const moment = (e) => h('a', { href: `${cfg.base}/sessions/${e.session}/replay?t=${e.t_s}`, class: 'moment' },
+  `session ${e.session} at ${mmss(e.t_s)}`)
+
 /** The evidence moments an observation stands for. */
 function moments (o) {
   if (o.moments) return o.moments.map((m) => ({ session: m.session, t_s: m.t_s, text: m.text || o.text }))
@@ -78,7 +82,7 @@ function renderObservations () {
     const meta = h('div', { class: 'obs-meta' },
       h('span', { class: kindClass }, o.source === 'analyzer' ? `suggestion · ${o.detector.replace('_', ' ')}` : o.kind),
       o.source === 'analyzer' ? h('span', {}, `${o.participants} participant${o.participants === 1 ? '' : 's'}: ${o.participant}`)
-        : h('span', {}, `${o.participant} · ${o.variant} · session ${o.session} at ${mmss(o.t_s)}`),
+        : h('span', {}, `${o.participant} · ${o.variant} · `, moment(o)),
       o.task ? h('span', { class: 'mono' }, o.task) : null,
       o.author ? h('span', {}, `by ${o.author}`) : null,
       used.length ? h('span', { class: 'obs-used' }, `✓ in ${used.map((f) => `“${f.title}”`).join(', ')}`) : null)
@@ -198,7 +202,7 @@ function findingCard (f) {
       ...field('Recommendation', text('recommendation', 'textarea', f.recommendation)),
       ...field('Tags', text('tags', 'input', f.tags.join(', ')))),
     h('ol', { class: 'evidence' }, ...f.evidence.map((e) => h('li', {},
-      h('b', {}, e.participant), ` · session ${e.session} at ${mmss(e.t_s)}`, e.text ? ` — “${e.text}”` : ''))))
+      h('b', {}, e.participant), ' · ', moment(e), e.text ? ` — “${e.text}”` : ''))))
 }
 
 async function remove (f) {

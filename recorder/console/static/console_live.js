@@ -117,7 +117,7 @@ function connect () {
   }
   ws.onmessage = (m) => {
     let msg
-    try { msg = JSON.parse(m.data) } catch (e) { return }
+    try { msg = JSON.parse(m.data) } catch { return }
     if (msg.kind === 'state') applyState(msg)
     else if (msg.kind === 'events') addEvents(msg.events)
     else if (msg.kind === 'status') setStatus(msg.status)
@@ -131,7 +131,7 @@ function connect () {
       const resp = await fetch(cfg.urls.state, { credentials: 'same-origin' })
       if (resp.status === 200) applyState(await resp.json())
       else if (resp.status === 401 || resp.status === 403) setConn('out')
-    } catch (e) { setConn('down') }
+    } catch { setConn('down') }
     setTimeout(connect, wsDelay)
     wsDelay = Math.min(wsDelay * 2, 5000)
   }
@@ -319,7 +319,7 @@ function renderTasks () {
 /** The marker an edit names: "load:seq" (its own fields locally, its stored data from the server). */
 function editedKey (e) {
   let ref = e.marker
-  if (!ref && e.data) { try { ref = JSON.parse(e.data).marker } catch (err) { ref = null } }
+  if (!ref && e.data) { try { ref = JSON.parse(e.data).marker } catch { ref = null } }
   return ref ? `${ref.page}:${ref.seq}` : null
 }
 
@@ -519,7 +519,7 @@ function keepAnswers () {
     const open = Object.keys(ui.answers).filter((n) => answered(n))
     if (!open.length && !ui.questionnaire) localStorage.removeItem(ANSWERS_KEY)
     else localStorage.setItem(ANSWERS_KEY, JSON.stringify({ open: ui.questionnaire, active: ui.active, answers: ui.answers }))
-  } catch (e) {} // storage blocked or full: the answers stay in this page only
+  } catch {} // storage blocked or full: the answers stay in this page only
 }
 
 function restoreAnswers () {
@@ -530,7 +530,7 @@ function restoreAnswers () {
       if (AFTER_SESSION[name] && Array.isArray(values)) ui.answers[name] = values.map((v) => (typeof v === 'number' ? v : undefined))
     }
     if (kept.open && ASKED.includes(kept.open)) { ui.questionnaire = kept.open; ui.active = Number(kept.active) || 0 }
-  } catch (e) {}
+  } catch {}
 }
 
 function answer (i, v) {

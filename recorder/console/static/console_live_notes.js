@@ -20,7 +20,7 @@ async function addNote (e) {
   const text = $('#note-text').value.trim()
   if (!text) return
   const author = $('#note-author').value.trim()
-  try { localStorage.setItem('uxlab:observer:name', author) } catch (err) {}
+  try { localStorage.setItem('uxlab:observer:name', author) } catch {}
   const resp = await fetch(`/api/v1/studies/${encodeURIComponent(study)}/sessions/${number}/notes`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Observer-Key': observerKey() },
@@ -88,7 +88,7 @@ async function attach (e) {
 }
 
 if (cfg.role === 'observer') {
-  try { $('#note-author').value = localStorage.getItem('uxlab:observer:name') || '' } catch (err) {}
+  try { $('#note-author').value = localStorage.getItem('uxlab:observer:name') || '' } catch {}
   $('#observer-note').addEventListener('submit', addNote)
 } else {
   $('#attach-marker').addEventListener('submit', attach)

@@ -41,7 +41,7 @@ export class Outbox {
           for (const ev of batch.events) this.pending.add(`${batch.page}:${ev.seq}`)
         }
       }
-    } catch (e) {} // storage blocked: nothing was kept
+    } catch {} // storage blocked: nothing was kept
   }
 
   /** Queue an event now (or at `t`); returns it with its identity. */
@@ -60,7 +60,7 @@ export class Outbox {
     try {
       if (batch.events.length) localStorage.setItem(this.storage + batch.page, JSON.stringify(batch))
       else localStorage.removeItem(this.storage + batch.page)
-    } catch (e) {} // storage full or blocked: the events still go out from memory
+    } catch {} // storage full or blocked: the events still go out from memory
   }
 
   /** Send the next batch; on failure retry with backoff until acknowledged. */
@@ -82,7 +82,7 @@ export class Outbox {
       })
       status = resp.status
       body = await resp.json().catch(() => ({}))
-    } catch (e) {}
+    } catch {}
     this.sending = false
     const closed = status === 403 && /^session/.test(body.error || '')
     if (status === 200 || status === 400 || closed) {

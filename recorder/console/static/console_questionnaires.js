@@ -40,7 +40,7 @@ export function susScore (values) {
 /** A rating event's result in words: ": score 72.5" for SUS, ": 9" for NPS. */
 export function ratingText (e) {
   if (e.item === 'SUS' && e.data) {
-    try { return `: score ${susScore(JSON.parse(e.data).values)}` } catch (err) { return '' }
+    try { return `: score ${susScore(JSON.parse(e.data).values)}` } catch { return '' }
   }
   return e.value !== undefined && e.value !== null ? `: ${e.value}` : ''
 }

@@ -37,7 +37,7 @@ export function pageKey (url, variantUrl, pages = DEFAULT_PAGES) {
   const b = bare(url)
   let path
   if (b === base || b.startsWith(base + '/')) path = b.slice(base.length)
-  else { try { path = new URL(url).pathname } catch (e) { path = b } }
+  else { try { path = new URL(url).pathname } catch { path = b } }
   return keyOf(path, fragmentOf(url), pages)
 }
 

@@ -34,7 +34,7 @@ async function start () {
   try {
     const resp = await fetch(cfg.urls.screen, { credentials: 'same-origin' })
     if (resp.status === 200) doc = await resp.json()
-  } catch (e) {}
+  } catch {}
   view = window.uxlabPlayer.live(root)
   doc.chunks.forEach((id) => seen.add(id))
   if (doc.events.length) view.add(doc.events)

@@ -56,13 +56,13 @@ export function clock (ms) {
 export async function copyText (text, button) {
   let done = false
   if (navigator.clipboard && window.isSecureContext) {
-    try { await navigator.clipboard.writeText(text); done = true } catch (e) {}
+    try { await navigator.clipboard.writeText(text); done = true } catch {}
   }
   if (!done) {
     const area = h('textarea', { style: 'position:fixed;opacity:0' }, text)
     document.body.append(area)
     area.select()
-    try { done = document.execCommand('copy') } catch (e) {}
+    try { done = document.execCommand('copy') } catch {}
     area.remove()
   }
   toast(done ? 'Copied to the clipboard' : 'Select the text and copy it by hand', !done)
@@ -84,11 +84,11 @@ export async function api (method, url, body) {
   let resp
   try {
     resp = await fetch(url, { method, headers, body: payload, credentials: 'same-origin' })
-  } catch (e) {
+  } catch {
     return { status: 0, body: { error: 'the uxlab server does not answer; is it still running?' } }
   }
   let data = {}
-  try { data = await resp.json() } catch (e) {}
+  try { data = await resp.json() } catch {}
   if (resp.status === 401) toast('You are signed out: reload the page to sign in again.', true)
   return { status: resp.status, body: data }
 }
