@@ -1,6 +1,6 @@
 """``uxlab clip``: a stretch of a session's recording as one self-contained HTML file.
 
-The file inlines uxlab's player (rrweb's replayer, ``recorder/static/uxlab-player.*``),
+The file inlines uxlab's player (rrweb's replayer, ``recorder/console/static/uxlab-player.*``),
 the recording of the stretch and its timeline. It makes no request: a
 Content-Security-Policy in the file allows only what is inline (the replayed
 page's remote images and fonts stay blank offline rather than being fetched).
@@ -19,12 +19,13 @@ from typing import Any
 import orjson
 
 from analyzer.metrics.timeline import session_timeline
+from analyzer.report.page_images import PLAYER_DIR
 from recorder.recordings import RecordingError, parse_clock, session_of
 from recorder.settings import db_path
 from recorder.storage import recordings as recording
 from recorder.storage import store
 
-STATIC = Path(recording.__file__).parent / "static"
+STATIC = PLAYER_DIR  # the player's script and styles
 CLIP_CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; media-src data: blob:"
