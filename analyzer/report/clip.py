@@ -1,6 +1,6 @@
 """``uxlab clip``: a stretch of a session's recording as one self-contained HTML file.
 
-The file inlines uxlab's player (rrweb's replayer, ``recorder/static/uxlab-player.*``),
+The file inlines uxlab's player (rrweb's replayer, ``recorder/console/static/uxlab-player.*``),
 the recording of the stretch and its timeline. It makes no request: a
 Content-Security-Policy in the file allows only what is inline (the replayed
 page's remote images and fonts stay blank offline rather than being fetched).
@@ -20,11 +20,12 @@ from typing import Any
 import orjson
 
 from analyzer.metrics.timeline import session_timeline
+from recorder import console as console_room
 from recorder.recordings import RecordingError, parse_clock, session_of
 from recorder.storage import recordings as recording
 from recorder.storage import store
 
-STATIC = Path(recording.__file__).parent / "static"
+STATIC = Path(console_room.__file__).parent / "static"  # the console's player
 CLIP_CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; media-src data: blob:"

@@ -3,7 +3,7 @@
 Where sessions were recorded (``replay = true``), each page load's first
 full snapshot is the page as it appeared. Per page key and variant, the
 snapshot at the most common viewport width is rebuilt by rrweb's replayer
-(``recorder/static/uxlab-player.js``) in headless Chromium and taken as a
+(``recorder/console/static/uxlab-player.js``) in headless Chromium and taken as a
 JPEG, inlined in the report as a data URI (the report stays one script-free
 file). Without a recording, without playwright or without Chromium, there is
 no picture and the click map keeps its plain grid.
@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recorder import console as console_room
 from recorder.storage import recordings as recording
 from recorder.storage import store
 from recorder.wire.pages import page_key
 
 MAX_HEIGHT = 4000  # CSS pixels of a page drawn at most
 SCALE = 0.5  # device pixels per CSS pixel in the picture (the panels are 300 px wide)
-PLAYER = Path(recording.__file__).parent / "static" / "uxlab-player.js"
+PLAYER = Path(console_room.__file__).parent / "static"  # the console's player / "uxlab-player.js"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
