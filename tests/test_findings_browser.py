@@ -180,6 +180,23 @@ def test_findings_from_observations_to_the_report(server: Any, browser: Any) -> 
     live.click("#attach-marker button[type=submit]")
     live.wait_for_selector("#toast:has-text('Added to “Cart icon not recognised”')")
     live.wait_for_selector("#attach-marker", state="hidden")
+
+    # ... or a moment without a marker, in one step too.
+    def dead_end_moments() -> list[dict[str, Any]]:
+        _, listed = server.request(
+            "GET", f"/api/v1/studies/{STUDY}/findings", token=server.admin_token
+        )
+        return next(f for f in listed["findings"]
+                    if f["title"] == "Checkout feels like a dead end")["evidence"]  # fmt: skip
+
+    before = dead_end_moments()
+    live.click("#attach-moment")
+    assert "Add this moment (" in live.inner_text("#attach-label")
+    live.select_option("#attach-to", label="Checkout feels like a dead end (severity 4)")
+    live.click("#attach-marker button[type=submit]")
+    live.wait_for_selector("#toast:has-text('Added to “Checkout feels like a dead end”')")
+    added = [m for m in dead_end_moments() if m not in before]
+    assert len(added) == 1 and added[0]["session"] == 1 and not added[0].get("text")
     obs.goto(f"{server.url}/observe/{STUDY}/{key}/findings")
     obs.wait_for_selector("article.finding")
     assert obs.locator("#new-finding").count() == 0 and obs.locator("button.accept").count() == 0

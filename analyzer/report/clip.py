@@ -19,13 +19,13 @@ from typing import Any
 import orjson
 
 from analyzer.metrics.timeline import session_timeline
-from analyzer.report.page_images import PLAYER_DIR
+from recorder import console as console_room
 from recorder.recordings import RecordingError, parse_clock, session_of
 from recorder.settings import db_path
 from recorder.storage import recordings as recording
 from recorder.storage import store
 
-STATIC = PLAYER_DIR  # the player's script and styles
+STATIC = Path(console_room.__file__).parent / "static"  # the console's player
 CLIP_CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; media-src data: blob:"

@@ -19,16 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import recorder
+from recorder import console as console_room
 from recorder.storage import recordings as recording
 from recorder.storage import store
 from recorder.wire.pages import page_key
 
 MAX_HEIGHT = 4000  # CSS pixels of a page drawn at most
 SCALE = 0.5  # device pixels per CSS pixel in the picture (the panels are 300 px wide)
-#: uxlab's player (rrweb's replayer), built by js_snippet/build.mjs beside the console's scripts.
-PLAYER_DIR = Path(recorder.__file__).parent / "console" / "static"
-PLAYER = PLAYER_DIR / "uxlab-player.js"
+PLAYER = Path(console_room.__file__).parent / "static" / "uxlab-player.js"  # the console's player
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

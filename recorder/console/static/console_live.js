@@ -650,4 +650,4 @@ refresh()
 renderFeed(null)
 setInterval(() => { tick(); renderStrip() }, 250)
 connect()
-window.uxlabConsole = { state: () => st, events: () => ordered, unsent, markerText: (e) => markerTexts().get(keyOf(e)) || '' } // for tests, curious moderators and console_live_notes.js
+window.uxlabConsole = { state: () => st, events: () => ordered, unsent, now: serverNow, markerText: (e) => markerTexts().get(keyOf(e)) || '' } // for tests, curious moderators and console_live_notes.js

@@ -38,6 +38,7 @@ async function addNote (e) {
 // -- attach the last marker to a finding -------------------------------------------------------
 
 let lastMarker = null // the newest marker seen on this page
+let chosen = null // what the form adds: the marker just made, or a moment taken with the button
 // A marker's text is typed after its key press (a marker_text event): ask the live page for
 // its latest text, edits included.
 const markerText = (e) => (window.uxlabConsole ? window.uxlabConsole.markerText(e) : e.label || e.text || '')
@@ -49,6 +50,7 @@ async function loadFindings () {
   if (status !== 200) return
   findings = body.findings
   $('#attach-to').replaceChildren(...findings.map((f) => h('option', { value: f.id }, `${f.title} (severity ${f.severity})`)))
+  $('#attach-moment-row').hidden = !findings.length
 }
 
 function watchMarkers () {
@@ -56,29 +58,48 @@ function watchMarkers () {
   if (!live) return
   const markers = live.events().filter((e) => e.source === 'moderator' && e.type === 'marker')
   const newest = markers[markers.length - 1]
-  if (newest && lastMarker && newest.load === lastMarker.load && newest.seq === lastMarker.seq) showLabel(newest)
+  if (newest && chosen === newest) showLabel(newest)
   if (!newest || newest === lastMarker || (lastMarker && newest.load === lastMarker.load && newest.seq === lastMarker.seq)) return
   const first = lastMarker === null && markers.length && !newest.local // markers from before this page: not "just made"
   lastMarker = newest
   if (first) return
+  chosen = newest
   $('#attach-marker').hidden = !findings.length
   showLabel(newest)
 }
 
-function showLabel (marker) {
-  const said = markerText(marker)
-  const label = `Add the ${marker.kind} marker${said ? ` “${said}”` : ''} to a finding`
+/** Seconds from the session's first event to a moment (server clock, ms). */
+function secondsIn (ts) {
+  const first = window.uxlabConsole.state().first
+  return Math.max(0, Math.round(ts - (first === null ? ts : first)) / 1000)
+}
+
+function showLabel (what) {
+  const said = what.kind ? markerText(what) : ''
+  const t = secondsIn(what.ts)
+  const clock = `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, '0')}`
+  const label = what.kind
+    ? `Add the ${what.kind} marker${said ? ` “${said}”` : ''} to a finding`
+    : `Add this moment (${clock}) to a finding`
   if ($('#attach-label').textContent !== label) $('#attach-label').textContent = label
+}
+
+function chooseMoment () {
+  const live = window.uxlabConsole
+  if (!live || !findings.length) return
+  chosen = { ts: live.now() }
+  showLabel(chosen)
+  $('#attach-marker').hidden = false
+  $('#attach-to').focus()
 }
 
 async function attach (e) {
   e.preventDefault()
   const live = window.uxlabConsole
   const finding = findings.find((f) => String(f.id) === $('#attach-to').value)
-  if (!finding || !lastMarker || !live) return
-  const first = live.state().first
-  const moment = { session: number, t_s: Math.max(0, Math.round(lastMarker.ts - (first === null ? lastMarker.ts : first)) / 1000) }
-  if (markerText(lastMarker)) moment.text = markerText(lastMarker)
+  if (!finding || !chosen || !live) return
+  const moment = { session: number, t_s: secondsIn(chosen.ts) }
+  if (chosen.kind && markerText(chosen)) moment.text = markerText(chosen)
   const { status, body } = await api('PATCH', `${findingsUrl}/${finding.id}`, { version: finding.version, add_evidence: [moment] })
   if (status === 409) { toast('Someone else changed that finding: try again.', true); await loadFindings(); return }
   if (status !== 200) { toast(body.error || `Not added (${status})`, true); return }
@@ -92,6 +113,7 @@ if (cfg.role === 'observer') {
   $('#observer-note').addEventListener('submit', addNote)
 } else {
   $('#attach-marker').addEventListener('submit', attach)
+  $('#attach-moment').addEventListener('click', chooseMoment)
   loadFindings()
   setInterval(watchMarkers, 300)
 }
