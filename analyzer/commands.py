@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +24,7 @@ from analyzer.cells import csv_cell
 from analyzer.metrics.analyze import StudyResults, analyze
 from analyzer.numbers import plural
 from recorder.errors import UxlabError
+from recorder.settings import db_path
 from recorder.terminal import terminal_text
 
 TERMINAL_ROWS = 200
@@ -39,7 +39,7 @@ PATH_WIDTH = 60
 
 def analyze_command(args: argparse.Namespace) -> int:
     """Run ``uxlab analyze STUDY [--format table|json|csv] [-o PATH] [--table NAME] [--db PATH]``."""
-    db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    db = db_path(args.db)
     name = getattr(args, "table", None)
     if name is not None and name not in StudyResults.TABLES:
         raise UxlabError(f"--table: no table {name!r} (tables: {', '.join(StudyResults.TABLES)})")

@@ -1,6 +1,6 @@
 """Numba options and analysis thresholds, in one place.
 
-The thresholds are the metric definitions of shared/DESIGN.md ("Metrics");
+The thresholds are the metric definitions of the README ("Metrics");
 changing one changes what a metric means, so they are named here once and
 passed to the kernels as arguments (never read as globals inside a kernel,
 which numba would freeze into its on-disk cache).
@@ -99,7 +99,7 @@ class Thresholds:
 
 DEFAULT_THRESHOLDS = Thresholds()
 
-# Findings (shared/DESIGN.md "Findings"): when the analyzer suggests a candidate problem.
+# Findings (README, "Findings"): when the analyzer suggests a candidate problem.
 # The same element misclicked, the same field failing validation, the same wrong turn or
 # the same dead end: by at least this many participants.
 SUGGEST_MIN_PARTICIPANTS = 2

@@ -1,4 +1,4 @@
-"""Exports: every output table of DESIGN.md, and the raw events, as CSV, XLSX, JSON, NDJSON.
+"""Exports: the output tables (README, "Output tables") and the raw events, as CSV, XLSX, JSON, NDJSON.
 
 The tables come in as ``{name: rows}`` (rows are dicts whose keys are the
 documented column names); the raw events are read from SQLite with names
@@ -10,7 +10,6 @@ time and the corrected time. Numbers stay numbers in XLSX and JSON; text never b
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,25 +19,14 @@ import orjson
 
 from analyzer.cells import csv_cell, xlsx_cell
 from analyzer.metrics.analyze import analyze
+from analyzer.metrics.columns import TABLES as TABLE_COLUMNS
 from recorder.errors import UxlabError
+from recorder.settings import db_path
 from recorder.storage import store
 from recorder.wire import schema
 
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "attempts": ("study", "variant", "participant", "session", "task", "outcome", "coded_by", "time_s",
-                 "clicks", "misclicks", "rage_clicks", "errors", "moderator_errors", "js_errors",
-                 "invalid_inputs", "pages", "distinct_pages", "backtracks", "path_edit_distance",
-                 "lostness", "direct", "seq", "path"),
-    "tasks": ("task", "variant", "attempts", "successes", "success_rate", "success_ci_low",
-              "success_ci_high", "abandonment_rate", "time_gm_s", "time_ci_low", "time_ci_high",
-              "time_median_s", "time_gm_all_s", "error_rate", "error_rate_ci_low", "error_rate_ci_high",
-              "errors_per_attempt", "misclick_rate", "clicks_mean", "lostness_mean", "directness_rate",
-              "seq_mean"),
-    "participants": ("participant", "variant", "session", "tasks", "successes", "time_total_s", "errors", "sus"),
-    "comparisons": ("task", "metric", "variant_a", "variant_b", "value_a", "value_b", "difference",
-                    "ci_low", "ci_high", "test", "statistic", "p_value"),
-    "markers": ("participant", "variant", "task", "t_s", "kind", "text"),
-}  # fmt: skip
+#: The tables an export writes (then the raw events).
+EXPORTED = ("attempts", "tasks", "participants", "comparisons", "markers")
 
 EVENT_COLUMNS = ("session", "participant", "variant", "source", "load", "seq", "t", "t_corrected", "type",
                  "url", "selector", "label", "task", "outcome", "kind", "interactive", "x", "y", "value",
@@ -49,7 +37,7 @@ XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
 
 
 def columns(name: str, rows: list[dict[str, Any]]) -> list[str]:
-    """The documented columns of a table, then any extra ones its rows carry (appended)."""
+    """A table's columns, then any its rows carry that are not listed (appended)."""
     documented = list(TABLE_COLUMNS.get(name, ()))
     for row in rows[:1]:
         documented += [key for key in row if key not in documented]
@@ -221,12 +209,12 @@ def _ndjson(
 
 def export_command(args: Any) -> int:
     """``uxlab export STUDY --format F -o PATH``: analyze, then write every table and the raw events."""
-    db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    db = db_path(args.db)
     if not Path(db).exists():
         raise store.StoreError(f"no database at {db}")
     check_output(Path(args.output), args.format)
     results = analyze(db, args.study)
-    tables = {name: results.table(name) for name in TABLE_COLUMNS}
+    tables = {name: results.table(name) for name in EXPORTED}
     conn = store.connect(db, readonly=True)
     try:
         written = export(tables, raw_events(conn, args.study), args.format, args.output)

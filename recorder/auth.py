@@ -46,7 +46,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from recorder.web import ADMIN_KEY, SETTINGS_KEY, ApiError
+from recorder.web import ADMIN_KEY, SETTINGS_KEY, ApiError, public_base, request_origin
 
 COOKIE = "uxlab_console"
 CSRF_HEADER = "X-CSRF-Token"
@@ -121,11 +121,7 @@ def csrf_ok(request: web.Request, given: str) -> bool:
 
 def own_origins(request: web.Request) -> set[str]:
     """Origins the console itself is served from (the request's host, and public_url)."""
-    origins = {f"{request.scheme}://{request.host}"}
-    public = request.app[SETTINGS_KEY].public_url.rstrip("/")
-    if public:
-        origins.add("/".join(public.split("/")[:3]))
-    return origins
+    return {request_origin(request), "/".join(public_base(request).split("/")[:3])}
 
 
 def foreign_origin(request: web.Request) -> str | None:

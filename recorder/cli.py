@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -14,7 +13,7 @@ from recorder import __version__
 from recorder import recordings as recording_cli
 from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.errors import UxlabError
-from recorder.settings import SETTINGS, Settings
+from recorder.settings import SETTINGS, Settings, db_path
 from recorder.storage import store
 from recorder.terminal import terminal_text
 from recorder.wire import links
@@ -33,7 +32,7 @@ def _db_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _db_path(args: argparse.Namespace) -> str:
-    return args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    return db_path(args.db)
 
 
 def _open(args: argparse.Namespace) -> sqlite3.Connection:
@@ -398,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except sqlite3.DatabaseError as exc:
         if not store.damaged(exc):
             raise
-        db = getattr(args, "db", None) or os.environ.get("UXLAB_DB") or "uxlab.db"
+        db = db_path(getattr(args, "db", None))
         print(f"uxlab: error: {store.damage_message(db, exc)}", file=sys.stderr)
         return 2
     return int(result or 0)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 from collections.abc import Callable
 
+from recorder.settings import db_path
 from recorder.storage import recordings as recording
 from recorder.storage import store
 
@@ -22,7 +22,7 @@ def session_of(conn: sqlite3.Connection, study: str, number: int) -> store.Sessi
 
 
 def _open(args: argparse.Namespace) -> sqlite3.Connection:
-    return store.open_db(args.db or os.environ.get("UXLAB_DB") or "uxlab.db")
+    return store.open_db(db_path(args.db))
 
 
 def cmd_delete_recording(args: argparse.Namespace) -> int:

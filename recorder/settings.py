@@ -36,23 +36,31 @@ SETTINGS: list[tuple[str, Any, str]] = [
 ]
 
 
+DEFAULTS: dict[str, Any] = {name: default for name, default, _ in SETTINGS}
+
+
+def db_path(given: str | None = None) -> str:
+    """The database file: ``given`` (a ``--db`` flag), else ``UXLAB_DB``, else ``uxlab.db``."""
+    return given or os.environ.get("UXLAB_DB") or DEFAULTS["db"]
+
+
 @dataclass
 class Settings:
     """The collector's settings; see :data:`SETTINGS` for their meaning."""
 
-    db: str = "uxlab.db"
-    host: str = "127.0.0.1"
-    port: int = 8642
-    admin_token: str = ""
-    public_url: str = ""
-    max_body: int = 1_048_576
-    queue_events: int = 200_000
-    access_log: bool = False
-    writer_process: bool = True
-    max_page_count: int = 0
-    trusted_proxy: bool = False
-    replay_max_mb: int = 50
-    warm_kernels: bool = True
+    db: str = DEFAULTS["db"]
+    host: str = DEFAULTS["host"]
+    port: int = DEFAULTS["port"]
+    admin_token: str = DEFAULTS["admin_token"]
+    public_url: str = DEFAULTS["public_url"]
+    max_body: int = DEFAULTS["max_body"]
+    queue_events: int = DEFAULTS["queue_events"]
+    access_log: bool = DEFAULTS["access_log"]
+    writer_process: bool = DEFAULTS["writer_process"]
+    max_page_count: int = DEFAULTS["max_page_count"]
+    trusted_proxy: bool = DEFAULTS["trusted_proxy"]
+    replay_max_mb: int = DEFAULTS["replay_max_mb"]
+    warm_kernels: bool = DEFAULTS["warm_kernels"]
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

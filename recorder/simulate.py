@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from recorder.errors import UxlabError
+from recorder.settings import db_path
 from recorder.storage import store
 from recorder.wire.studyfile import Study, Task, parse_study
 
@@ -472,7 +473,7 @@ def _admin_token(args: argparse.Namespace) -> str:
     token = os.environ.get("UXLAB_ADMIN_TOKEN")
     if token:
         return token
-    db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    db = db_path(args.db)
     if os.path.exists(db):
         conn = store.connect(db, readonly=True)
         try:

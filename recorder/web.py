@@ -137,6 +137,20 @@ HTML_ERRORS_KEY: web.AppKey[Callable[[int, str], web.Response]] = web.AppKey("ht
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def request_origin(request: web.Request) -> str:
+    """The origin the request reached: its scheme and host (behind a trusted proxy, the proxy's)."""
+    return f"{request.scheme}://{request.host}"
+
+
+def public_base(request: web.Request) -> str:
+    """The URL people use to reach this server: ``public_url`` when set, else the request's origin.
+
+    (:attr:`recorder.settings.Settings.base_url` is the same rule without a request: the
+    host and port the server listens on.)
+    """
+    return request.app[SETTINGS_KEY].public_url.rstrip("/") or request_origin(request)
+
+
 async def in_thread(request: web.Request, fn: Callable[[sqlite3.Connection], Any]) -> Any:
     """Run a store call on its own connection off the event loop."""
     path = request.app[SETTINGS_KEY].db

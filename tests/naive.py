@@ -2,8 +2,8 @@
 
 Each twin takes what its kernel's wrapper takes and returns the same figures
 as Python lists, computed the obvious way: one event, one attempt, one rule
-at a time, straight from the definitions in shared/DESIGN.md and the rules
-in ``analyzer/kernels.py``'s docstring. Tests compare the two.
+at a time, straight from the definitions in the README ("Metrics") and the rules
+in ``analyzer/kernels/jit.py``'s docstring. Tests compare the two.
 
 Sessions are written into real databases by ``tests/scripted.py``.
 """

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analyzer.kernels import jit as kernels
 from analyzer.metrics.attempts import (
     AttemptColumns,
-    Cell,
     Numbers,
+    TaskCell,
     distinct,
     factorize,
     factorize_codes,
@@ -56,6 +57,19 @@ def test_an_unknown_outcome_is_refused_by_name():
         _ = columns.outcome
 
 
+def test_outcome_words_and_the_kernels_codes_are_one_set():
+    words = ["success", "failure", "abandoned", "skipped", "uncoded"]
+    from_words = AttemptColumns(rows(*words)).outcome
+    codes = np.array([kernels.OUTCOME_CODES[w] for w in words], dtype=np.int8)
+    from_codes = AttemptColumns.of_arrays(5, {"outcome": codes}, {}).outcome
+    assert (
+        from_words.tolist() == from_codes.tolist() == [1, 2, 3, 4, 0]
+    )  # the stored codes, 0 uncoded
+    assert [kernels.OUTCOME_NAMES[c] for c in from_codes.tolist()] == words
+    with pytest.raises(ValueError, match="unknown outcome '9'"):
+        _ = AttemptColumns.of_arrays(1, {"outcome": np.array([9], dtype=np.int8)}, {}).outcome
+
+
 def test_counts_must_be_whole_numbers():
     with pytest.raises(ValueError, match="errors: counts must be whole numbers"):
         AttemptColumns(rows("success", errors=0.5)).count("errors")
@@ -77,7 +91,7 @@ def test_a_cell_holds_its_coded_attempts_and_counts_the_others():
     )
     assert a.success_time.listed() == [12.0]
     assert cells[("t", "B")].success_time.listed() == []
-    empty = Cell.empty(AttemptColumns(attempts))
+    empty = TaskCell.empty(AttemptColumns(attempts))
     assert (empty.n, empty.uncoded) == (0, 0)
 
 

@@ -25,10 +25,8 @@ from typing import Any
 
 import pytest
 
-from analyzer.findings import suggestions
-from analyzer.findings import tables as finding_tables
 from analyzer.metrics import analyze as metrics
-from analyzer.metrics import tables as stat_tables
+from analyzer.metrics.columns import TABLES as TABLE_COLUMNS  # every table's columns, in order
 from recorder.cli import build_parser
 from recorder.collector import openapi
 from recorder.demo.shop import EXAMPLE_STUDY
@@ -166,24 +164,6 @@ def test_the_shared_db_option_is_described_truly() -> None:
 
 # -- output tables -----------------------------------------------------------------------------
 
-#: Every table's columns, as the code defines them (base columns, then appended ones).
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "attempts": metrics.ATTEMPT_COLUMNS,
-    "tasks": stat_tables.TASK_COLUMNS + stat_tables.TASK_EXTRA_COLUMNS,
-    "participants": stat_tables.PARTICIPANT_COLUMNS + stat_tables.PARTICIPANT_EXTRA_COLUMNS,
-    "comparisons": stat_tables.COMPARISON_COLUMNS + stat_tables.COMPARISON_EXTRA_COLUMNS,
-    "markers": metrics.MARKER_COLUMNS,
-    "sessions": metrics.SESSION_COLUMNS,
-    "transitions": metrics.TRANSITION_COLUMNS,
-    "clicks": metrics.CLICK_COLUMNS,
-    "page_speed": metrics.PAGE_SPEED_COLUMNS,
-    "findings": finding_tables.FINDING_COLUMNS,
-    "finding_variants": finding_tables.FINDING_VARIANT_COLUMNS,
-    "finding_evidence": finding_tables.FINDING_EVIDENCE_COLUMNS,
-    "problem_discovery": finding_tables.DISCOVERY_COLUMNS,
-    "discovery_curve": finding_tables.CURVE_COLUMNS,
-    "suggestions": suggestions.SUGGESTION_COLUMNS,
-}
 #: The README's sections that list every column of these tables.
 README_TABLES = {"Output tables": ("attempts", "tasks", "participants", "comparisons", "markers"),
                  "Findings": ("findings", "finding_variants", "finding_evidence",
@@ -192,7 +172,7 @@ README_TABLES = {"Output tables": ("attempts", "tasks", "participants", "compari
 
 def test_every_table_is_known_here() -> None:
     assert set(TABLE_COLUMNS) == set(metrics.StudyResults.TABLES), (
-        "a table was added or removed: name its columns in TABLE_COLUMNS and docs/tables.md"
+        "a table was added or removed: name its columns in analyzer/metrics/columns.py and docs/tables.md"
     )
 
 

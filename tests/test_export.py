@@ -1,4 +1,4 @@
-"""``uxlab export``: every format reads back with DESIGN.md's columns and ``uxlab analyze``'s values.
+"""``uxlab export``: every format reads back with the documented columns and ``uxlab analyze``'s values.
 
 One simulated study is exported once per format by the real CLI; each file
 is read back with the tool a UX team would use (the csv module, openpyxl,
@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from analyzer.metrics.columns import TABLES as TABLE_COLUMNS
 from recorder.cli import main
 from tests.conftest import STUDY_DOC
 from tests.scripted import record_simulated
 from tests.test_report import analyze_json, run
 
-# The "Output tables" of shared/DESIGN.md, word for word: a spreadsheet built on them must keep working.
+# The "Output tables" of the README, word for word: a spreadsheet built on them must keep working.
 DOCUMENTED = {
     "attempts": "study, variant, participant, session, task, outcome, coded_by, time_s, clicks, misclicks, "
     "rage_clicks, errors, moderator_errors, js_errors, invalid_inputs, pages, distinct_pages, backtracks, "
@@ -58,9 +59,10 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def assert_columns(name: str, header: list[str]) -> None:
-    """Exactly the documented columns, in order; extra ones only after them."""
+    """Exactly the documented columns, in order; extra ones only after them, as listed in one place."""
     assert header[: len(COLUMNS[name])] == COLUMNS[name], name
     assert not set(header[len(COLUMNS[name]) :]) & set(COLUMNS[name])
+    assert header == list(TABLE_COLUMNS[name]), name
 
 
 def assert_number_columns(name: str, rows: list[dict[str, Any]]) -> None:

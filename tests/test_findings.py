@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from analyzer.findings import tables as findings
 from analyzer.metrics import analyze as metrics
+from analyzer.metrics import columns
 from recorder.findings import store as findings_store
 from tests import naive
 from tests.scripted import Recorder
@@ -317,7 +318,7 @@ def test_json_and_exports_hold_the_tables(shop: tuple[Path, list[Any]], tmp_path
     tables = results.tables(names)
     export(tables, iter(()), "csv", tmp_path / "csv")
     header = (tmp_path / "csv" / "findings.csv").read_text().splitlines()[0]
-    assert header.startswith(",".join(findings.FINDING_COLUMNS[:14]))
+    assert header.startswith(",".join(columns.FINDING_COLUMNS))
     export(tables, iter(()), "xlsx", tmp_path / "t.xlsx")
     assert (tmp_path / "t.xlsx").stat().st_size > 0
 

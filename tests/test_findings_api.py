@@ -1,6 +1,6 @@
 """The findings API and observers' notes over real HTTP on a real SQLite file.
 
-Every answer of shared/DESIGN.md "Findings": 201/200/204, 409 on a stale
+Every answer of the README's "Findings": 201/200/204, 409 on a stale
 version, 400 naming the field (nothing stored), 401 for nobody or a
 participant's token, 403 for an observer's write or the console's cookie
 without its CSRF token, 404 for what is not there.

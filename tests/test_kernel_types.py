@@ -12,7 +12,7 @@ from analyzer.kernels import structures as kernel_types
 @pytest.mark.parametrize(
     "name",
     ["Events", "TaskRules", "ClickFlags", "Segments", "Attempts", "Transitions", "GroupMedians",
-     "SUCCESS", "UNCODED", "BY_MODERATOR", "BY_CRITERIA", "CRIT_URL", "CRIT_NONE", "EVENT_DTYPES"],
+     "SUCCESS", "UNCODED", "OUTCOME_CODES", "OUTCOME_NAMES", "BY_MODERATOR", "BY_CRITERIA", "CRIT_URL", "CRIT_NONE", "EVENT_DTYPES"],
 )  # fmt: skip
 def test_kernels_re_exports_every_structure_and_code(name):
     assert getattr(kernels, name) is getattr(kernel_types, name)

@@ -15,6 +15,7 @@ from analyzer.config import DEFAULT_THRESHOLDS
 from analyzer.kernels import jit as kernels
 from analyzer.load import load_study_data
 from analyzer.metrics import analyze as metrics
+from analyzer.metrics import columns, tables
 from recorder.cli import build_parser, main
 from tests.scripted import Recorder
 
@@ -119,8 +120,8 @@ EXPECTED = [
 
 def test_attempts_worked_out_by_hand(shop_db: Path) -> None:
     attempts = metrics.analyze(shop_db, "shop").attempts
-    assert [list(a) for a in attempts] == [list(metrics.ATTEMPT_COLUMNS)] * 4
-    assert attempts == [{k: e[k] for k in metrics.ATTEMPT_COLUMNS} for e in EXPECTED]
+    assert [list(a) for a in attempts] == [list(columns.TABLES["attempts"])] * 4
+    assert attempts == [{k: e[k] for k in columns.TABLES["attempts"]} for e in EXPECTED]
 
 
 def test_an_attempt_nobody_ended(db_path: Path) -> None:
@@ -182,7 +183,7 @@ def test_sessions_markers_transitions(shop_db: Path) -> None:
             "ended_ms": CLOCK + 1405.0,
         },
     ]
-    assert [list(s) for s in results.sessions] == [list(metrics.SESSION_COLUMNS)] * 2
+    assert [list(s) for s in results.sessions] == [list(columns.SESSION_COLUMNS)] * 2
     assert results.markers == [
         {
             "participant": "P1",
@@ -231,22 +232,11 @@ def test_clicks_and_page_speed(shop_db: Path) -> None:
     ]
 
 
-def test_statistics_tables_and_their_plain_stand_ins(
-    shop_db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_statistics_tables(shop_db: Path) -> None:
     results = metrics.analyze(shop_db, "shop")
     assert [(t["task"], t["variant"], t["attempts"]) for t in results.tasks] == [
         ("buy", "A", 1), ("buy", "B", 1), ("help", "A", 1), ("help", "B", 1)]  # fmt: skip
     assert [p["session"] for p in results.participants] == [1, 2]
-    real_find_spec = metrics.importlib.util.find_spec
-    monkeypatch.setattr(metrics.importlib.util, "find_spec",
-                        lambda name: None if name == "analyzer.metrics.tables" else real_find_spec(name))  # fmt: skip
-    plain = metrics.analyze(shop_db, "shop")
-    assert list(plain.tasks[0]) == list(metrics.TASK_COLUMNS)
-    assert plain.tasks[0]["success_rate"] == 1.0 and plain.tasks[0]["misclick_rate"] == 0.8
-    assert plain.participants[0] == {"participant": "P1", "variant": "A", "session": 1, "tasks": 2,
-                                     "successes": 2, "time_total_s": 6.7, "errors": 2, "sus": 100.0}  # fmt: skip
-    assert plain.comparisons == []
 
 
 def test_cache_gives_the_same_results(shop_db: Path) -> None:
@@ -273,7 +263,10 @@ def eager_tables(db: Path, study: str) -> dict[str, list[dict[str, Any]]]:
     seg = kernels.segment_attempts(data.events, data.rules)
     fig = kernels.attempt_metrics(data.events, data.rules, seg, flags)
     attempts, sessions = metrics.attempt_rows(data, seg, fig), metrics.session_rows(data)
-    tasks, participants, comparisons = metrics.stats_tables(data, attempts, sessions)
+    tasks = tables.task_table(attempts, data.tasks, data.variants)  # from the rows, not the arrays
+    participants = tables.participant_table(attempts, sessions)
+    comparisons = tables.comparison_table(attempts, sessions, data.tasks, data.variants,
+                                          design=data.study.design)  # fmt: skip
     return {"attempts": attempts, "tasks": tasks, "participants": participants, "comparisons": comparisons,
             "markers": metrics.marker_rows(data, seg, fig), "sessions": sessions,
             "transitions": metrics.transition_rows(data, seg, fig), "page_speed": metrics.page_speed_rows(data),
@@ -331,7 +324,7 @@ def test_csv_of_attempts_and_of_a_named_table(
 ) -> None:
     assert analyze_command(cli("shop", "--db", str(shop_db), "--format", "csv")) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert list(rows[0]) == list(metrics.ATTEMPT_COLUMNS) and len(rows) == 4
+    assert list(rows[0]) == list(columns.TABLES["attempts"]) and len(rows) == 4
     assert (rows[3]["outcome"], rows[3]["lostness"], rows[3]["time_s"]) == ("failure", "", "0.2")
     out = tmp_path / "clicks.csv"
     assert (

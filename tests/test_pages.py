@@ -1,4 +1,4 @@
-"""Page keys (recorder/pages.py) against the shared cases that the console's JS twin also passes."""
+"""Page keys (recorder/wire/pages.py) against the shared cases that the console's JS twin also passes."""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,30 +12,21 @@ from scipy import stats as sps
 
 from analyzer.stats import questionnaires
 
-# Brooke 1996 scoring rule, copied from shared/reference/statistics.json
-SUS_REFERENCE = [
-    ([5, 1, 5, 1, 5, 1, 5, 1, 5, 1], 100.0),
-    ([3, 3, 3, 3, 3, 3, 3, 3, 3, 3], 50.0),
-]
+# Shared with the console's scoring (recorder/console/static/test/questionnaires.test.mjs).
+CASES = json.loads((Path(__file__).parent / "cases" / "questionnaires.json").read_text())
 
 
-@pytest.mark.parametrize(("responses", "score"), SUS_REFERENCE)
-def test_sus_score_matches_brooke(responses, score):
-    assert questionnaires.sus_score(responses) == pytest.approx(score, abs=0.001)
+@pytest.mark.parametrize("case", CASES["sus"], ids=lambda c: str(c["score"]))
+def test_sus_score_by_brookes_rule(case):
+    assert questionnaires.sus_score(case["answers"]) == case["score"]
 
 
-# ------------------------------------------------------- questionnaires
+def test_sus_scores_of_the_shared_cases_at_once():
+    answers = [c["answers"] for c in CASES["sus"]]
+    assert questionnaires.scores(answers, "sus") == [c["score"] for c in CASES["sus"]]
 
 
-@pytest.mark.parametrize(
-    ("responses", "score"),
-    [([4, 2, 4, 1, 5, 2, 4, 2, 4, 1], 82.5), ([1, 5, 1, 5, 1, 5, 1, 5, 1, 5], 0.0)],
-)
-def test_sus_score_alternates_item_polarity(responses, score):
-    assert questionnaires.sus_score(responses) == score
-
-
-@pytest.mark.parametrize("bad", [[3] * 9, [3] * 11, [0, 3, 3, 3, 3, 3, 3, 3, 3, 3], [6] + [3] * 9])
+@pytest.mark.parametrize("bad", CASES["malformed"])
 def test_sus_score_rejects_malformed_answers(bad):
     with pytest.raises(ValueError, match="SUS"):
         questionnaires.sus_score(bad)

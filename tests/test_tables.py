@@ -1,4 +1,4 @@
-"""Tests of analyzer.metrics.tables: the tasks, participants and comparisons tables of DESIGN.md."""
+"""Tests of analyzer.metrics.tables: the tasks, participants and comparisons tables."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from analyzer.metrics import tables
+from analyzer.metrics import columns, tables
 from analyzer.stats import compare as stats
 from analyzer.stats import questionnaires
 
@@ -24,7 +24,7 @@ def session_id(participant, variant):
 
 
 def attempt(participant="P01", variant="A", task="buy-shoes", outcome="success", **columns):
-    """One row of the ``attempts`` table, with DESIGN's columns and plausible defaults."""
+    """One row of the ``attempts`` table, with its documented columns and plausible defaults."""
     row = {
         "study": "checkout-2026",
         "variant": variant,
@@ -84,9 +84,9 @@ def find(rows, **where):
 
 def test_task_rows_have_design_columns_in_order():
     rows = tables.task_table([attempt()], ["buy-shoes"], ["A"])
-    assert tuple(rows[0]) == tables.TASK_COLUMNS + tables.TASK_EXTRA_COLUMNS
-    assert tables.TASK_COLUMNS[:3] == ("task", "variant", "attempts")
-    assert len(tables.TASK_COLUMNS) == 22
+    assert tuple(rows[0]) == columns.TASK_COLUMNS + columns.TASK_EXTRA_COLUMNS
+    assert columns.TASK_COLUMNS[:3] == ("task", "variant", "attempts")
+    assert len(columns.TASK_COLUMNS) == 22
 
 
 def test_four_of_five_reports_its_adjusted_wald_interval():
@@ -195,7 +195,7 @@ def test_every_task_and_variant_appears_even_without_attempts():
     ]
     empty = find(rows, task="find-help", variant="B")
     assert empty["attempts"] == 0 and empty["uncoded"] == 0
-    assert all(empty[c] is None for c in tables.TASK_COLUMNS[4:])
+    assert all(empty[c] is None for c in columns.TASK_COLUMNS[4:])
     assert_plain(rows)
 
 
@@ -273,7 +273,7 @@ def test_participant_rows_summarise_each_session():
     ]
     sessions = [session("P1", sus=[4, 2, 4, 1, 5, 2, 4, 2, 4, 1], umux_lite=[6, 5], nps=9)]
     row = tables.participant_table(rows, sessions)[0]
-    assert tuple(row) == tables.PARTICIPANT_COLUMNS + tables.PARTICIPANT_EXTRA_COLUMNS
+    assert tuple(row) == columns.PARTICIPANT_COLUMNS + columns.PARTICIPANT_EXTRA_COLUMNS
     assert row == {
         "participant": "P1",
         "variant": "A",
@@ -318,7 +318,7 @@ def test_sus_summary_per_variant():
     rows = tables.sus_summary(sessions, ["A", "B", "C"])
     assert [r["variant"] for r in rows] == ["A", "B", "C"]
     a = rows[0]
-    assert tuple(a) == tables.SUS_SUMMARY_COLUMNS
+    assert tuple(a) == columns.SUS_SUMMARY_COLUMNS
     assert a["sus_n"] == 3 and a["sus_mean"] == pytest.approx(77.5)
     low, high = sps.t.interval(0.95, 2, 77.5, sps.sem([100, 50, 82.5]))
     # SUS runs 0-100 (Sauro & Lewis 2016): the t interval's 140.3 is clipped and marked
@@ -364,7 +364,7 @@ def between_subjects_study():
 def test_comparison_rows_cover_task_metric_pair_and_sus():
     attempts, sessions = between_subjects_study()
     rows = tables.comparison_table(attempts, sessions, ["buy-shoes", "find-help"], ["A", "B", "C"])
-    assert tuple(rows[0]) == tables.COMPARISON_COLUMNS + tables.COMPARISON_EXTRA_COLUMNS
+    assert tuple(rows[0]) == columns.COMPARISON_COLUMNS + columns.COMPARISON_EXTRA_COLUMNS
     # 2 tasks x 4 metrics x 3 pairs, then SUS for 3 pairs (no UMUX-Lite asked)
     assert len(rows) == 2 * 4 * 3 + 3
     assert {(r["variant_a"], r["variant_b"]) for r in rows} == {("A", "B"), ("A", "C"), ("B", "C")}

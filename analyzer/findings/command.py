@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import re
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from analyzer.cells import csv_cell
 from analyzer.commands import terminal_table
 from analyzer.metrics.analyze import StudyResults, analyze
+from recorder.settings import db_path
 
 FORMATS = ("table", "markdown", "csv")
 SHOWN = ("finding", "severity", "severity_label", "title", "participants_affected",
@@ -34,7 +34,7 @@ def findings_command(args: argparse.Namespace) -> int:
     fmt = getattr(args, "format", "table") or "table"
     if fmt not in FORMATS:
         raise ValueError(f"--format: must be one of {', '.join(FORMATS)}")
-    db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    db = db_path(args.db)
     results = analyze(db, args.study)
     if fmt == "markdown":
         text = markdown(results)

@@ -3,7 +3,7 @@
 Each detector groups moments by what they share (an element, a form field, a
 wrong turn, a page) and keeps the groups that enough participants hit (the
 thresholds are in :mod:`analyzer.config`). The ``suggestions`` table
-(shared/DESIGN.md, "Findings") lists them ranked by participants affected;
+(README, "Findings") lists them ranked by participants affected;
 ``evidence`` holds the moments ``{session, participant, t_s, text}`` that
 accepting a suggestion turns into a finding's evidence. Kinds:
 
@@ -30,12 +30,10 @@ import numpy as np
 from analyzer import config
 from analyzer.kernels import jit as kernels
 from analyzer.load import StudyData
+from analyzer.metrics.columns import TABLES as TABLE_COLUMNS
 from recorder.wire import schema
 
-SUGGESTION_COLUMNS = ("suggestion", "kind", "task", "variant", "page", "element", "participants",
-                      "evidence",
-                      # appended: a title to accept it with, and who
-                      "title", "participant_ids")  # fmt: skip
+SUGGESTION_COLUMNS = TABLE_COLUMNS["suggestions"]
 MAX_MOMENTS = 20  # evidence moments kept per suggestion
 GroupKey = tuple[
     str, str | None, str | None, str | None, str | None

@@ -1,6 +1,6 @@
 """Findings as tables: frequency per finding and variant, evidence, and problem discovery.
 
-shared/DESIGN.md, "Findings", defines the tables; the team's findings are
+The README ("Findings") defines the tables; the team's findings are
 stored by :mod:`recorder.findings.store` and read here once
 (:func:`read_stored`). Definitions:
 
@@ -36,26 +36,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analyzer.metrics.columns import (
+    CURVE_COLUMNS,
+    DISCOVERY_COLUMNS,
+    FINDING_EVIDENCE_COLUMNS,
+    FINDING_VARIANT_COLUMNS,
+)
+from analyzer.metrics.columns import TABLES as TABLE_COLUMNS
 from analyzer.stats import compare as stats
 from recorder.findings import store as findings_store
 from recorder.storage import store
 from recorder.wire import schema
 from recorder.wire.studyfile import StudyError, findings_options
 
-FINDING_COLUMNS = ("finding", "title", "severity", "severity_label", "tasks", "variants",
-                   "participants_affected", "participants_observed", "frequency",
-                   "frequency_ci_low", "frequency_ci_high", "evidence_count", "recommendation",
-                   "tags",
-                   # appended: the description, who was affected, the two-variant comparison
-                   "description", "affected", "variant_a", "variant_b", "difference",
-                   "difference_ci_low", "difference_ci_high", "test", "p_value")  # fmt: skip
-FINDING_VARIANT_COLUMNS = ("finding", "variant", "participants_affected", "participants_observed",
-                           "frequency", "frequency_ci_low", "frequency_ci_high")  # fmt: skip
-FINDING_EVIDENCE_COLUMNS = ("finding", "participant", "variant", "session", "task", "t_s", "text")
-DISCOVERY_COLUMNS = ("participants", "findings", "p_hat", "singletons", "p_adj", "share_found",
-                     "estimated_total", "n_for_85", "n_for_90", "n_for_95", "caution")  # fmt: skip
-CURVE_COLUMNS = ("sessions", "session", "participant", "participants", "findings_seen",
-                 "findings_expected")  # fmt: skip
+FINDING_COLUMNS = TABLE_COLUMNS["findings"]  # the documented columns, then the appended ones
 SEVERITY_LABELS = findings_store.SEVERITY_LABELS
 GOALS = (0.85, 0.90, 0.95)
 LIST_JOIN = ", "

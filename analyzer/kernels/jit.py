@@ -9,7 +9,7 @@ codes in them and the input checks live in :mod:`analyzer.kernels.structures` an
 are importable from here too (``kernels.Events``, ``kernels.SUCCESS``). Every
 wrapper has a plain-Python twin in ``tests/naive.py``.
 
-Rules chosen where shared/DESIGN.md is silent (the twins follow them too):
+Rules chosen where the metric definitions (README, "Metrics") are silent (the twins follow them too):
 
 * **Attempts.** Each ``task_start`` opens one attempt and closes the attempt
   still open, if any (a participant does one task at a time): starting a
@@ -70,6 +70,8 @@ from analyzer.kernels.structures import (
 from analyzer.kernels.structures import CRIT_NONE as CRIT_NONE  # re-exported, as the structures are
 from analyzer.kernels.structures import EVENT_DTYPES as EVENT_DTYPES
 from analyzer.kernels.structures import FRAME_PAGE as FRAME_PAGE
+from analyzer.kernels.structures import OUTCOME_CODES as OUTCOME_CODES
+from analyzer.kernels.structures import OUTCOME_NAMES as OUTCOME_NAMES
 from analyzer.kernels.structures import SYNTHETIC_CLICK as SYNTHETIC_CLICK
 from recorder.wire import schema
 

@@ -17,10 +17,18 @@ import numpy as np
 from analyzer.numbers import plural
 from recorder.wire import schema
 
-# Codes in the structures' columns.
+# Outcome codes: the stored ones (recorder.wire.schema.OUTCOMES) and UNCODED for an attempt
+# nobody ended and no criterion met. The one set of the analyzer: the kernels, the attempt
+# columns and the tables all hold these.
+UNCODED = 0
 SUCCESS = schema.OUTCOMES["success"]
-UNCODED = 0  # outcome code of an attempt nobody ended and no criterion met
+ABANDONED = schema.OUTCOMES["abandoned"]
 SKIPPED = schema.OUTCOMES["skipped"]
+OUTCOME_CODES = {**schema.OUTCOMES, "uncoded": UNCODED}  # outcome word -> code
+OUTCOME_NAMES = {code: word for word, code in OUTCOME_CODES.items()}  # code -> outcome word
+# (recorder.wire.schema.OUTCOME_NAMES is the same without "uncoded"; the report says
+# outcomes in its own words, analyzer.report.sections.OUTCOME_WORDS)
+# Other codes in the structures' columns.
 BY_NONE, BY_MODERATOR, BY_CRITERIA = 0, 1, 2  # coded_by codes
 CRIT_NONE, CRIT_URL, CRIT_CLICK, CRIT_EVENT = 0, 1, 2, 3  # success criterion kinds
 # Analysis-only event type codes (never stored; recorder.wire.schema's codes stay below 30): the
@@ -80,7 +88,7 @@ class Segments(NamedTuple):
     t_start: np.ndarray  # float64
     t_end: np.ndarray  # float64: NaN when the attempt has no time
     window_end: np.ndarray  # float64: time of the event that closed the attempt's window
-    outcome: np.ndarray  # int8: schema.OUTCOMES code, 0 = uncoded
+    outcome: np.ndarray  # int8: outcome code (OUTCOME_CODES)
     coded_by: np.ndarray  # int8: BY_* code
     screen_key: np.ndarray  # int32: page on screen at task_start, -1
 

@@ -2,12 +2,10 @@
 
 Loads the study once (:mod:`analyzer.load`), runs the kernels
 (:mod:`analyzer.kernels.jit`) and turns their arrays into the tables of
-shared/DESIGN.md ("Output tables") as plain rows: lists of dicts whose keys
-are the table's columns in order, ``None`` where a value does not exist. The
+the README ("Output tables") as plain rows: lists of dicts whose keys are the
+table's columns in order, ``None`` where a value does not exist. The
 statistics tables (``tasks``, ``participants``, ``comparisons``) come from
-:mod:`analyzer.metrics.tables` when it is installed; until then ``tasks`` and
-``participants`` hold plain counts and rates and ``comparisons`` is empty.
-No pandas needed.
+:mod:`analyzer.metrics.tables`. No pandas needed.
 
 The kernels run when :func:`analyze` returns; each table is made when first
 asked for, so that a command pays only for what it outputs: on 10 million
@@ -18,10 +16,7 @@ statistics read the attempts' columns straight from the kernels' arrays
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
-import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,34 +31,24 @@ from analyzer.findings import suggestions as suggestion_tables
 from analyzer.findings import tables as findings_tables
 from analyzer.kernels import jit as kernels
 from analyzer.load import StudyData, load_study_data, rating_answers
+from analyzer.metrics import tables as statistics_tables
 from analyzer.metrics.attempts import AttemptColumns, Numbers
+from analyzer.metrics.columns import (
+    CLICK_COLUMNS,
+    MARKER_COLUMNS,
+    PAGE_SPEED_COLUMNS,
+    SESSION_COLUMNS,
+    TRANSITION_COLUMNS,
+)
+from analyzer.metrics.columns import TABLES as TABLE_COLUMNS
 from recorder.errors import UxlabError
 from recorder.wire import schema
 
-ATTEMPT_COLUMNS = ("study", "variant", "participant", "session", "task", "outcome", "coded_by",
-                   "time_s", "clicks", "misclicks", "rage_clicks", "errors", "moderator_errors",
-                   "js_errors", "invalid_inputs", "pages", "distinct_pages", "backtracks",
-                   "path_edit_distance", "lostness", "direct", "seq", "path", "dead_clicks")  # fmt: skip
-TASK_COLUMNS = ("task", "variant", "attempts", "successes", "success_rate", "success_ci_low",
-                "success_ci_high", "abandonment_rate", "time_gm_s", "time_ci_low", "time_ci_high",
-                "time_median_s", "time_gm_all_s", "error_rate", "error_rate_ci_low",
-                "error_rate_ci_high", "errors_per_attempt", "misclick_rate", "clicks_mean",
-                "lostness_mean", "directness_rate", "seq_mean")  # fmt: skip
-PARTICIPANT_COLUMNS = ("participant", "variant", "session", "tasks", "successes", "time_total_s",
-                       "errors", "sus")  # fmt: skip
-MARKER_COLUMNS = ("participant", "variant", "task", "t_s", "kind", "text")
-SESSION_COLUMNS = ("session", "participant", "variant", "sus", "umux_lite", "nps", "started_ms",
-                   "ended_ms")  # fmt: skip
-TRANSITION_COLUMNS = ("task", "variant", "from", "to", "count")
-CLICK_COLUMNS = ("participant", "variant", "session", "task", "page", "x", "y", "target", "misclick",
-                 "rage", "label", "dead", "burst_start")  # fmt: skip
-PAGE_SPEED_COLUMNS = ("page", "variant", "loads", "load_ms_median", "ttfb_ms_median")
+ATTEMPT_COLUMNS = TABLE_COLUMNS["attempts"]  # the documented columns, then dead_clicks
 PATH_SEPARATOR = " > "
-# Outcome and coded_by words by code (kernels.UNCODED = 0; kernels.BY_* codes).
-OUTCOME_WORDS = np.array(
-    ["uncoded", *(schema.OUTCOME_NAMES.get(c, str(c)) for c in range(1, 16))], dtype=object
-)
-CODED_BY_WORDS = np.array([None, "moderator", "criteria"], dtype=object)
+# The outcome and coded_by columns' words by code (kernels.OUTCOME_CODES; kernels.BY_* codes).
+OUTCOME_NAME_OF = np.array([kernels.OUTCOME_NAMES.get(c, str(c)) for c in range(16)], dtype=object)
+CODED_BY_NAME_OF = np.array([None, "moderator", "criteria"], dtype=object)
 ANSWER_COUNTS = {item: count for item, (_, count, _, _) in schema.RATING_SCALES.items()}
 
 
@@ -82,7 +67,7 @@ class ClickTable:
     position: np.ndarray  # int64: event position of each click
     session: np.ndarray  # int32 session index
     task: np.ndarray  # int32 task index, -1
-    page: np.ndarray  # int32 page key id, -1
+    key: np.ndarray  # int32: page key id of the page on screen (the ``page`` column), -1
     misclick: np.ndarray  # bool
     rage: np.ndarray  # bool
     dead: np.ndarray  # bool
@@ -98,16 +83,28 @@ class ClickTable:
         keys = np.array([*d.keys, None], dtype=object)
         targets = [d.targets.get(t) for t in ev.target[pos].tolist()]
         labels = [d.labels.get(n) for n in ev.label[pos].tolist()]
-        columns = (*names.sessions(self.session), names.tasks(self.task), keys[self.page].tolist(),
-                   ev.x[pos].tolist(), ev.y[pos].tolist(), targets, self.misclick.tolist(),
-                   self.rage.tolist(), labels, self.dead.tolist(), self.burst_start.tolist())  # fmt: skip
-        participant, variant, session, *rest = columns
-        for values in zip(participant, variant, session, *rest, strict=True):
+        participant, variant, session = names.sessions(self.session)
+        columns = {
+            "participant": participant,
+            "variant": variant,
+            "session": session,
+            "task": names.tasks(self.task),
+            "page": keys[self.key].tolist(),
+            "x": ev.x[pos].tolist(),
+            "y": ev.y[pos].tolist(),
+            "target": targets,
+            "misclick": self.misclick.tolist(),
+            "rage": self.rage.tolist(),
+            "label": labels,
+            "dead": self.dead.tolist(),
+            "burst_start": self.burst_start.tolist(),
+        }
+        for values in zip(*(columns[name] for name in CLICK_COLUMNS), strict=True):
             yield dict(zip(CLICK_COLUMNS, values, strict=True))
 
 
 class StudyResults:
-    """Every table of one study's analysis (shared/DESIGN.md, "Output tables").
+    """Every table of one study's analysis (README, "Output tables").
 
     The kernels run once, when the results are made; each table is then made
     the first time it is asked for and kept, so a command pays only for the
@@ -115,9 +112,7 @@ class StudyResults:
     265 000 attempt dicts of a large study nor the comparisons' tests).
     """
 
-    TABLES = ("attempts", "tasks", "participants", "comparisons", "markers", "sessions",
-              "transitions", "page_speed", "clicks", "findings", "finding_variants",
-              "finding_evidence", "problem_discovery", "discovery_curve", "suggestions")  # fmt: skip
+    TABLES = tuple(TABLE_COLUMNS)
     FINDING_TABLES = ("findings", "finding_variants", "finding_evidence", "problem_discovery",
                       "discovery_curve")  # fmt: skip
 
@@ -162,27 +157,21 @@ class StudyResults:
 
     @cached_property
     def tasks(self) -> list[dict[str, Any]]:
-        """The ``tasks`` table: statistics per task x variant (plain counts without them)."""
-        tables, data = _statistics(), self.data
-        if tables is None:
-            return plain_task_rows(self.attempts, data.tasks, data.variants)
-        return tables.task_table(self._attempt_columns, data.tasks, data.variants)
+        """The ``tasks`` table: statistics per task x variant."""
+        return statistics_tables.task_table(
+            self._attempt_columns, self.data.tasks, self.data.variants
+        )
 
     @cached_property
     def participants(self) -> list[dict[str, Any]]:
         """The ``participants`` table: one row per session."""
-        tables = _statistics()
-        if tables is None:
-            return plain_participant_rows(self.attempts, self.sessions)
-        return tables.participant_table(self._attempt_columns, self.sessions)
+        return statistics_tables.participant_table(self._attempt_columns, self.sessions)
 
     @cached_property
     def comparisons(self) -> list[dict[str, Any]]:
-        """The ``comparisons`` table: variants compared (empty without the statistics)."""
-        tables, data = _statistics(), self.data
-        if tables is None:
-            return []
-        return tables.comparison_table(
+        """The ``comparisons`` table: variants compared."""
+        data = self.data
+        return statistics_tables.comparison_table(
             self._attempt_columns, self.sessions, data.tasks, data.variants,
             design=data.study.design,
         )  # fmt: skip
@@ -301,14 +290,14 @@ class _Names:
 
 def analyze(db_path: str | Path, study_id: str, *, cache: bool = True,
             thresholds: Thresholds = DEFAULT_THRESHOLDS) -> StudyResults:  # fmt: skip
-    """Analyze one study: every metrics table of shared/DESIGN.md.
+    """Analyze one study: every output table (README, "Output tables").
 
     Parameters
     ----------
     db_path : the uxlab SQLite database
     study_id : the study (``recorder.storage.store.StoreError`` when unknown)
     cache : keep the columnar cache beside the database (``<db>.uxcache/``)
-    thresholds : misclick and rage-click rules (defaults: shared/DESIGN.md)
+    thresholds : misclick and rage-click rules (defaults: analyzer.config)
 
     Returns
     -------
@@ -322,6 +311,13 @@ def results_of(data: StudyData, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                stored: findings_tables.Stored | None = None) -> StudyResults:  # fmt: skip
     """The tables of already loaded study data (the kernels run now, each table when asked for)."""
     return StudyResults(data, thresholds, stored)
+
+
+def _rows(names: tuple[str, ...], columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Rows of the table whose columns are ``names``, from each column's values by name."""
+    assert len(columns) == len(names), "a column without a name, or a name without values"
+    values = zip(*(columns[name] for name in names), strict=True)
+    return [dict(zip(names, row, strict=True)) for row in values]
 
 
 def _nullable(values: np.ndarray, missing: np.ndarray, integer: bool = False) -> list[Any]:
@@ -345,21 +341,33 @@ def attempt_rows(
     participant, variant, session = names.sessions(seg.session[head])
     distinct_pages, edits, lostness, seq = (fig.distinct_pages[head], fig.path_edit_distance[head],
                                             fig.lostness[head], fig.seq[head])  # fmt: skip
-    columns = (
-        [data.study.id] * n, variant, participant, session, names.tasks(seg.task[head]),
-        OUTCOME_WORDS[seg.outcome[head]].tolist(), CODED_BY_WORDS[seg.coded_by[head]].tolist(),
-        _nullable(time_s, np.isnan(time_s)), fig.clicks[head].tolist(), fig.misclicks[head].tolist(),
-        fig.rage_clicks[head].tolist(), _errors(fig)[head].tolist(), fig.moderator_errors[head].tolist(),
-        fig.js_errors[head].tolist(), fig.invalid_inputs[head].tolist(), pages.tolist(),
-        distinct_pages.tolist(), (pages - distinct_pages).tolist(),
-        _nullable(edits, edits < 0, integer=True), _nullable(lostness, np.isnan(lostness)),
-        _nullable(fig.direct[head], ~kernels.navigated(seg.outcome[head])),
-        _nullable(seq, np.isnan(seq), integer=True), paths,
-        fig.dead_clicks[head].tolist(),
-    )  # fmt: skip
-    return [
-        dict(zip(ATTEMPT_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)
-    ]
+    columns = {
+        "study": [data.study.id] * n,
+        "variant": variant,
+        "participant": participant,
+        "session": session,
+        "task": names.tasks(seg.task[head]),
+        "outcome": OUTCOME_NAME_OF[seg.outcome[head]].tolist(),
+        "coded_by": CODED_BY_NAME_OF[seg.coded_by[head]].tolist(),
+        "time_s": _nullable(time_s, np.isnan(time_s)),
+        "clicks": fig.clicks[head].tolist(),
+        "misclicks": fig.misclicks[head].tolist(),
+        "rage_clicks": fig.rage_clicks[head].tolist(),
+        "errors": _errors(fig)[head].tolist(),
+        "moderator_errors": fig.moderator_errors[head].tolist(),
+        "js_errors": fig.js_errors[head].tolist(),
+        "invalid_inputs": fig.invalid_inputs[head].tolist(),
+        "pages": pages.tolist(),
+        "distinct_pages": distinct_pages.tolist(),
+        "backtracks": (pages - distinct_pages).tolist(),
+        "path_edit_distance": _nullable(edits, edits < 0, integer=True),
+        "lostness": _nullable(lostness, np.isnan(lostness)),
+        "direct": _nullable(fig.direct[head], ~kernels.navigated(seg.outcome[head])),
+        "seq": _nullable(seq, np.isnan(seq), integer=True),
+        "path": paths,
+        "dead_clicks": fig.dead_clicks[head].tolist(),
+    }
+    return _rows(ATTEMPT_COLUMNS, columns)
 
 
 def _time_s(seg: kernels.Segments) -> np.ndarray:
@@ -385,7 +393,7 @@ def attempt_columns(
     whole_seq = np.where(np.isnan(seq), 0, seq).astype(np.int64).astype(np.float64)
     variant = data.events.session_variant[seg.session]
     columns = {
-        "outcome": OUTCOME_WORDS[seg.outcome].tolist(), "clicks": fig.clicks, "misclicks": fig.misclicks,
+        "outcome": seg.outcome, "clicks": fig.clicks, "misclicks": fig.misclicks,
         "errors": _errors(fig), "direct": fig.direct, "time_s": _present(time_s),
         "lostness": _present(fig.lostness), "seq": Numbers(whole_seq, ~np.isnan(seq)),
     }  # fmt: skip
@@ -515,103 +523,3 @@ def page_speed_rows(data: StudyData) -> list[dict[str, Any]]:
 
 def _finite(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 1)
-
-
-# -- statistics tables -----------------------------------------------------------------------
-
-
-STATISTICS = ("task_table", "participant_table", "comparison_table")
-
-
-def _statistics() -> Any:
-    """The statistics module :mod:`analyzer.metrics.tables`, or None where it is not delivered."""
-    if importlib.util.find_spec("analyzer.metrics.tables") is None:
-        return None
-    try:
-        tables = importlib.import_module("analyzer.metrics.tables")
-    except ImportError:
-        return None
-    return tables if all(hasattr(tables, name) for name in STATISTICS) else None
-
-
-def stats_tables(data: StudyData, attempts: list[dict[str, Any]],
-                 sessions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ...]:  # fmt: skip
-    """``tasks``, ``participants``, ``comparisons``: from :mod:`analyzer.metrics.tables` where present.
-
-    The statistics module is called with the attempt and session rows and the
-    study's task ids and variant ids (in study order). (:class:`StudyResults`
-    gives it the attempts as columns read from the arrays instead.)
-    """
-    tasks, variants, tables = data.tasks, data.variants, _statistics()
-    if tables is not None:
-        return (tables.task_table(attempts, tasks, variants), tables.participant_table(attempts, sessions),
-                tables.comparison_table(attempts, sessions, tasks, variants,
-                                        design=data.study.design))  # fmt: skip
-    return (
-        plain_task_rows(attempts, tasks, variants),
-        plain_participant_rows(attempts, sessions),
-        [],
-    )
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(statistics.fmean(values), 4) if values else None
-
-
-def plain_task_rows(
-    attempts: list[dict[str, Any]], tasks: list[str], variants: list[str]
-) -> list[dict[str, Any]]:
-    """The ``tasks`` table with plain counts and rates (no intervals) until statistics arrive."""
-    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
-    for a in attempts:
-        groups.setdefault((a["task"], a["variant"]), []).append(a)
-    rows = []
-    for task in tasks:
-        for variant in variants:
-            mine = groups.get((task, variant), [])
-            n = len(mine)
-            won = [a for a in mine if a["outcome"] == "success"]
-            won_times = [a["time_s"] for a in won if a["time_s"] and a["time_s"] > 0]
-            all_times = [a["time_s"] for a in mine if a["time_s"] and a["time_s"] > 0]
-            clicks = sum(a["clicks"] for a in mine)
-            rate = lambda count, n=n: round(count / n, 4) if n else None  # noqa: E731
-            values = {
-                "task": task, "variant": variant, "attempts": n, "successes": len(won),
-                "success_rate": rate(len(won)),
-                "abandonment_rate": rate(sum(a["outcome"] == "abandoned" for a in mine)),
-                "time_gm_s": round(statistics.geometric_mean(won_times), 3) if won_times else None,
-                "time_median_s": statistics.median(won_times) if won_times else None,
-                "time_gm_all_s": round(statistics.geometric_mean(all_times), 3) if all_times else None,
-                "error_rate": rate(sum(a["errors"] > 0 for a in mine)),
-                "errors_per_attempt": _mean([a["errors"] for a in mine]),
-                "misclick_rate": round(sum(a["misclicks"] for a in mine) / clicks, 4) if clicks else None,
-                "clicks_mean": _mean([a["clicks"] for a in mine]),
-                "lostness_mean": _mean([a["lostness"] for a in mine if a["lostness"] is not None]),
-                "directness_rate": rate(sum(bool(a["direct"]) for a in mine)),
-                "seq_mean": _mean([a["seq"] for a in mine if a["seq"] is not None]),
-            }  # fmt: skip
-            rows.append({column: values.get(column) for column in TASK_COLUMNS})
-    return rows
-
-
-def sus_score(answers: list[int]) -> float:
-    """The SUS score (0-100) of ten answers 1-5 (Brooke 1996)."""
-    return 2.5 * sum((a - 1) if i % 2 == 0 else (5 - a) for i, a in enumerate(answers))
-
-
-def plain_participant_rows(
-    attempts: list[dict[str, Any]], sessions: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The ``participants`` table with plain sums until statistics arrive."""
-    groups: dict[int, list[dict[str, Any]]] = {}
-    for a in attempts:
-        groups.setdefault(a["session"], []).append(a)
-    rows = []
-    for session in sessions:
-        mine = groups.get(session["session"], [])
-        values = (session["participant"], session["variant"], session["session"], len(mine),
-                  sum(a["outcome"] == "success" for a in mine),
-                  round(sum(a["time_s"] or 0.0 for a in mine), 3), sum(a["errors"] for a in mine),
-                  sus_score(session["sus"]) if session["sus"] else None)  # fmt: skip
-        rows.append(dict(zip(PARTICIPANT_COLUMNS, values, strict=True)))
-    return rows

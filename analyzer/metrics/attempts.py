@@ -24,12 +24,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from analyzer.kernels.structures import OUTCOME_CODES, OUTCOME_NAMES, SUCCESS, UNCODED
+
 Attempt = Mapping[str, Any]
 H = TypeVar("H", bound=Hashable)
 
-OUTCOMES = ("success", "failure", "abandoned", "skipped", "uncoded")
-OUTCOME_CODES = {name: code for code, name in enumerate(OUTCOMES)}
-SUCCESS, ABANDONED, UNCODED = (OUTCOME_CODES[n] for n in ("success", "abandoned", "uncoded"))
+OUTCOMES = tuple(OUTCOME_CODES)  # the outcome words an attempt row may hold
 
 
 def factorize(values: Iterable[H]) -> tuple[np.ndarray, list[H]]:
@@ -136,8 +136,9 @@ class AttemptColumns:
         n : int
             How many attempts.
         columns : mapping
-            By column name: a list (``outcome``, words), an array (counts,
-            ``direct``) or a :class:`Numbers` (``time_s``, ``lostness``, ``seq``),
+            By column name: a list (words) or an array of codes (``outcome``,
+            ``OUTCOME_CODES``), an array (counts, ``direct``) or a
+            :class:`Numbers` (``time_s``, ``lostness``, ``seq``),
             each holding what the rows' column would.
         ids : mapping
             By id column (``task``, ``variant``, ``session``, ``participant``):
@@ -168,7 +169,14 @@ class AttemptColumns:
 
     @cached_property
     def outcome(self) -> np.ndarray:
-        """Outcome codes (index into ``OUTCOMES``); ``ValueError`` on an unknown outcome."""
+        """Outcome codes (``OUTCOME_CODES``); ``ValueError`` on an unknown outcome."""
+        given = self._given.get("outcome")
+        if isinstance(given, np.ndarray):  # codes already, as the kernels give them
+            known = np.isin(given, list(OUTCOME_NAMES))
+            if not known.all():
+                bad = str(given[~known][0])
+                raise ValueError(f"unknown outcome {bad!r}; expected one of {OUTCOMES}")
+            return given.astype(np.int8)
         words = self.column("outcome")
         try:
             return np.fromiter(map(OUTCOME_CODES.__getitem__, words), np.int8, len(words))
@@ -216,20 +224,20 @@ class AttemptColumns:
             return given.astype(bool)
         return np.array(self.column("direct"), dtype=bool)
 
-    def cells(self) -> dict[tuple[Any, Any], Cell]:
+    def cells(self) -> dict[tuple[Any, Any], TaskCell]:
         """The attempts of each task x variant that has any, keyed by (task, variant)."""
         task, tasks = self.codes("task")
         variant, variants = self.codes("variant")
         n_variants = len(variants)
         groups = positions_by_code(task * n_variants + variant, len(tasks) * n_variants)
         return {
-            (tasks[code // n_variants], variants[code % n_variants]): Cell(self, positions)
+            (tasks[code // n_variants], variants[code % n_variants]): TaskCell(self, positions)
             for code, positions in enumerate(groups)
             if len(positions)
         }
 
 
-class Cell:
+class TaskCell:
     """The coded attempts of one group (a task x variant), in attempt order."""
 
     def __init__(self, columns: AttemptColumns, positions: np.ndarray) -> None:
@@ -240,7 +248,7 @@ class Cell:
         self.uncoded = len(positions) - self.n
 
     @classmethod
-    def empty(cls, columns: AttemptColumns) -> Cell:
+    def empty(cls, columns: AttemptColumns) -> TaskCell:
         """A group without attempts."""
         return cls(columns, np.zeros(0, dtype=np.int64))
 

@@ -1,10 +1,10 @@
-"""The ``tasks``, ``participants`` and ``comparisons`` tables of DESIGN.md, from attempt rows.
+"""The ``tasks``, ``participants`` and ``comparisons`` tables, from attempt rows.
 
-Input is the analyzer's ``attempts`` table (one dict per attempt, DESIGN's
-column names) and one dict per session (``session``, ``participant``,
-``variant``, ``sus``, ``umux_lite``, ``nps``). Output rows are dicts with
-DESIGN's columns in DESIGN's order, then a few extra columns at the end
-(``*_EXTRA_COLUMNS``). Every value is a plain int, float, str, bool or None:
+Input is the analyzer's ``attempts`` table (one dict per attempt, its
+documented column names) and one dict per session (``session``,
+``participant``, ``variant``, ``sus``, ``umux_lite``, ``nps``). Output rows
+are dicts with the documented columns in order, then a few appended ones
+(:mod:`analyzer.metrics.columns` lists both). Every value is a plain int, float, str, bool or None:
 never NaN, never a numpy scalar. A figure that cannot be computed is None and
 the row's ``caution`` or ``reading`` says why.
 
@@ -24,7 +24,7 @@ Choices (see also the functions' docstrings):
 - Comparisons pair participants only in a study declared ``design =
   "within"``; in a between-subjects study a participant id seen in two
   variants earns a caution and the comparison stays independent.
-- ``clicks_mean`` is clicks to completion (successful attempts, as DESIGN
+- ``clicks_mean`` is clicks to completion (successful attempts, as the README
   defines it); ``lostness_mean`` is over coded attempts with a lostness.
 - ``directness_rate`` = direct successes / successes: of those who succeeded,
   the share who never backtracked, so it does not repeat the success rate.
@@ -44,16 +44,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from analyzer.kernels.structures import ABANDONED, SUCCESS
+from analyzer.metrics.attempts import OUTCOMES as OUTCOMES  # the outcomes the tables know
 from analyzer.metrics.attempts import (
-    ABANDONED,
-    SUCCESS,
     AttemptColumns,
-    Cell,
     Numbers,
+    TaskCell,
     distinct,
     sums_by_code,
 )
-from analyzer.metrics.attempts import OUTCOMES as OUTCOMES  # the outcomes the tables know
 from analyzer.numbers import plural
 from analyzer.stats import compare as stats
 from analyzer.stats import questionnaires
@@ -61,7 +60,7 @@ from analyzer.stats.compare import CONFIDENCE, SMALL_CELL
 from analyzer.stats.readings import AnyComparison, caution, reading
 
 Attempt = Mapping[str, Any]
-Attempts = Sequence[Attempt] | AttemptColumns  # the rows, or the columns read from them
+AttemptInput = Sequence[Attempt] | AttemptColumns  # the rows, or the columns read from them
 Session = Mapping[str, Any]
 Row = dict[str, Any]
 K = TypeVar("K")
@@ -75,33 +74,6 @@ TASK_METRICS = ("success_rate", "error_rate", "time", "seq")
 STUDY_METRICS = ("sus", "umux_lite")
 
 
-def _columns(names: str) -> tuple[str, ...]:
-    return tuple(names.split())
-
-
-TASK_COLUMNS = _columns(
-    "task variant attempts successes success_rate success_ci_low success_ci_high "
-    "abandonment_rate time_gm_s time_ci_low time_ci_high time_median_s time_gm_all_s "
-    "error_rate error_rate_ci_low error_rate_ci_high errors_per_attempt misclick_rate "
-    "clicks_mean lostness_mean directness_rate seq_mean"
-)
-TASK_EXTRA_COLUMNS = _columns(
-    "uncoded time_n directness_ci_low directness_ci_high seq_ci_low seq_ci_high caution "
-    "time_all_ci_low time_all_ci_high time_median_all_s seq_ci_clipped"
-)
-PARTICIPANT_COLUMNS = _columns(
-    "participant variant session tasks successes time_total_s errors sus"
-)
-PARTICIPANT_EXTRA_COLUMNS = ("uncoded", "sus_grade", "umux_lite", "nps")
-COMPARISON_COLUMNS = _columns(
-    "task metric variant_a variant_b value_a value_b difference ci_low ci_high test "
-    "statistic p_value"
-)
-COMPARISON_EXTRA_COLUMNS = ("n_a", "n_b", "paired", "reading", "caution", "ci_clipped")
-SUS_SUMMARY_COLUMNS = _columns(
-    "variant sessions sus_n sus_mean sus_ci_low sus_ci_high sus_median sus_grade "
-    "sus_percentile umux_lite_n umux_lite_mean umux_lite_sus_equivalent nps_n nps sus_ci_clipped"
-)
 #: The study designs (the study file's ``design``): only "within" pairs participants.
 BETWEEN, WITHIN = "between", "within"
 
@@ -126,7 +98,7 @@ def _total(flags: np.ndarray) -> int:
     return int(flags.sum())
 
 
-def _read(attempts: Attempts) -> AttemptColumns:
+def _read(attempts: AttemptInput) -> AttemptColumns:
     return attempts if isinstance(attempts, AttemptColumns) else AttemptColumns(attempts)
 
 
@@ -138,7 +110,7 @@ def _join(*parts: str | None) -> str | None:
 
 
 def task_table(
-    attempts: Attempts,
+    attempts: AttemptInput,
     tasks: Sequence[str],
     variants: Sequence[str],
     confidence: float = CONFIDENCE,
@@ -164,7 +136,7 @@ def task_table(
         directness and SEQ intervals, and a ``caution``.
     """
     columns = _read(attempts)
-    cells, nobody = columns.cells(), Cell.empty(columns)
+    cells, nobody = columns.cells(), TaskCell.empty(columns)
     return [
         _task_row(task, variant, cells.get((task, variant), nobody), confidence)
         for task in _ordered(tasks, columns.codes("task")[1])
@@ -172,7 +144,7 @@ def task_table(
     ]
 
 
-def _task_row(task: str, variant: str, cell: Cell, confidence: float) -> Row:
+def _task_row(task: str, variant: str, cell: TaskCell, confidence: float) -> Row:
     n, success = cell.n, cell.success
     successes = _total(success)
     clicks, time = cell.count("clicks"), cell.number("time_s")
@@ -241,7 +213,7 @@ def _task_caution(
 # ------------------------------------------------------- participants table
 
 
-def participant_table(attempts: Attempts, sessions: Sequence[Session]) -> list[Row]:
+def participant_table(attempts: AttemptInput, sessions: Sequence[Session]) -> list[Row]:
     """The ``participants`` table: one row per session.
 
     Parameters
@@ -423,7 +395,7 @@ _UNITS = {
 
 
 def comparison_table(
-    attempts: Attempts,
+    attempts: AttemptInput,
     sessions: Sequence[Session],
     tasks: Sequence[str],
     variants: Sequence[str],
@@ -472,7 +444,7 @@ def comparison_table(
     if design not in (BETWEEN, WITHIN):
         raise ValueError(f"design: must be {BETWEEN!r} or {WITHIN!r}, got {design!r}")
     columns = _read(attempts)
-    cells, nobody = columns.cells(), Cell.empty(columns)
+    cells, nobody = columns.cells(), TaskCell.empty(columns)
     seen = chain(columns.codes("variant")[1], (s["variant"] for s in sessions))
     pairs = list(combinations(_ordered(variants, seen), 2))
     people = _people(columns, sessions)
@@ -520,7 +492,7 @@ def shared_participants(
 
 
 def between_warnings(
-    attempts: Attempts, sessions: Sequence[Session], variants: Sequence[str], design: str
+    attempts: AttemptInput, sessions: Sequence[Session], variants: Sequence[str], design: str
 ) -> list[str]:
     """Cautions of a between-subjects study whose participant ids recur across variants."""
     if design == WITHIN:
@@ -568,7 +540,7 @@ def _task_comparison(
     task: str,
     metric: str,
     pair: tuple[str, str],
-    cells: Sequence[Cell],
+    cells: Sequence[TaskCell],
     within: bool,
     confidence: float,
     shared: str | None = None,
@@ -589,15 +561,15 @@ def _task_comparison(
     return _comparison_row(task, metric, pair, comparison, confidence, alone, left_out)
 
 
-def _hits(metric: str, cell: Cell) -> np.ndarray:
+def _hits(metric: str, cell: TaskCell) -> np.ndarray:
     return cell.success if metric == "success_rate" else cell.with_error
 
 
-def _values(metric: str, cell: Cell) -> Numbers:
+def _values(metric: str, cell: TaskCell) -> Numbers:
     return cell.success_time if metric == "time" else cell.number(metric)
 
 
-def _independent(metric: str, a: Cell, b: Cell, confidence: float) -> AnyComparison:
+def _independent(metric: str, a: TaskCell, b: TaskCell, confidence: float) -> AnyComparison:
     if metric in ("success_rate", "error_rate"):
         x_a, x_b = _total(_hits(metric, a)), _total(_hits(metric, b))
         return stats.compare_proportions(x_a, a.n, x_b, b.n, confidence)
@@ -608,7 +580,7 @@ def _independent(metric: str, a: Cell, b: Cell, confidence: float) -> AnyCompari
 
 
 def _paired(
-    metric: str, a: tuple[Cell, np.ndarray], b: tuple[Cell, np.ndarray], confidence: float
+    metric: str, a: tuple[TaskCell, np.ndarray], b: tuple[TaskCell, np.ndarray], confidence: float
 ) -> AnyComparison:
     """Paired tests on attempts aligned by participant (``a`` and ``b``: a cell and positions in it)."""
     (cell_a, at_a), (cell_b, at_b) = a, b

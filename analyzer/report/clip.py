@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import orjson
 from analyzer.metrics.timeline import session_timeline
 from recorder import console as console_room
 from recorder.recordings import RecordingError, parse_clock, session_of
+from recorder.settings import db_path
 from recorder.storage import recordings as recording
 from recorder.storage import store
 
@@ -118,7 +118,7 @@ def _clock(seconds: float) -> str:
 
 def clip_command(args: argparse.Namespace) -> int:
     """``uxlab clip STUDY N --from 1:20 --to 1:45 -o clip.html``."""
-    db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    db = db_path(args.db)
     if not Path(db).is_file():
         raise RecordingError(f"no database at {db}")
     page, summary = build_clip(db, args.study, args.session, parse_clock(args.start),

@@ -26,7 +26,7 @@ from recorder.wire.pages import page_key
 
 MAX_HEIGHT = 4000  # CSS pixels of a page drawn at most
 SCALE = 0.5  # device pixels per CSS pixel in the picture (the panels are 300 px wide)
-PLAYER = Path(console_room.__file__).parent / "static"  # the console's player / "uxlab-player.js"
+PLAYER = Path(console_room.__file__).parent / "static" / "uxlab-player.js"  # the console's player
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

@@ -14,7 +14,6 @@ charts and table rows whole.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -28,6 +27,8 @@ from analyzer.numbers import plural
 from analyzer.report import figures, pages, sections
 from analyzer.report import findings as report_findings
 from analyzer.report.page_images import page_images
+from recorder import templating
+from recorder.settings import db_path
 from recorder.storage import store
 from recorder.wire.studyfile import Study
 
@@ -50,14 +51,8 @@ SECTIONS = (
 
 @cache
 def environment() -> jinja2.Environment:
-    """The report's jinja2 environment (autoescape on, undefined names are errors)."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("analyzer.report.render", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    """The report's jinja2 environment (:func:`recorder.templating.environment`, and its filters)."""
+    env = templating.environment(Path(__file__).parent / "templates")
     env.filters.update(
         pct=sections.pct, secs=sections.secs, num=sections.num, dash=_dash, plural=plural
     )
@@ -133,20 +128,24 @@ def render_report(
     )
 
 
+def study_report(db: str | Path, study_id: str) -> str:
+    """Load, analyze and render one study: the HTML ``uxlab report`` writes and the console serves."""
+    conn = store.connect(db, readonly=True)
+    try:
+        study = store.load_study(conn, study_id)  # StoreError for an unknown study, before any work
+    finally:
+        conn.close()
+    results = analyze(db, study_id)
+    return render_report(results, study, pictures=lambda keys: page_images(db, study_id, keys))
+
+
 def report_command(args: Any) -> int:
     """``uxlab report STUDY -o report.html [--db PATH]``: analyze the study and write its report."""
-    db = args.db or os.environ.get("UXLAB_DB") or "uxlab.db"
+    db = db_path(args.db)
     if not Path(db).exists():
         raise store.StoreError(f"no database at {db}")
     output = Path(args.output)
     check_output_folder(output)
-    conn = store.connect(db, readonly=True)
-    try:
-        study = store.load_study(conn, args.study)
-    finally:
-        conn.close()
-    results = analyze(db, args.study)
-    html = render_report(results, study, pictures=lambda keys: page_images(db, args.study, keys))
-    output.write_text(html, encoding="utf-8")
+    output.write_text(study_report(db, args.study), encoding="utf-8")
     print(f"wrote {output}")
     return 0

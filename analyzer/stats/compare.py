@@ -4,8 +4,8 @@ Pure functions over plain Python numbers; numpy and scipy do the arithmetic.
 Quantiles and tail areas come from ``scipy.special`` (``ndtri``, ``stdtrit``,
 ``ndtr``, ``stdtr``: the functions behind ``scipy.stats.norm`` and
 ``scipy.stats.t``, giving the same values), because ``scipy.stats`` takes
-about half a second to import; it is imported only by the two functions that
-need its exact tests (Fisher's, the binomial). Nothing here knows of SQLite
+about half a second to import; the exact tests (Fisher's, the binomial) come
+from ``scipy.special`` too (:mod:`analyzer.stats.exact`). Nothing here knows of SQLite
 or HTTP. Results are frozen dataclasses of Python floats, ints, strings and
 None: where a figure cannot be computed (no data, a single value, no
 variation) it is None and ``reason`` or ``note`` says why, never NaN.

@@ -28,6 +28,7 @@ from recorder.web import (
     ApiError,
     in_thread,
     json_response,
+    request_origin,
 )
 from recorder.wire import schema
 from recorder.wire.schema import participant_link
@@ -44,15 +45,11 @@ def add_cors(request: web.Request, response: web.StreamResponse) -> None:
     """Let a study's pages read the collector's answers (errors included)."""
     origin = request.headers.get("Origin")
     if origin and (
-        origin == _own_origin(request) or origin in request.app[SESSIONS_KEY].all_origins()
+        origin == request_origin(request) or origin in request.app[SESSIONS_KEY].all_origins()
     ):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.headers["Vary"] = "Origin"
-
-
-def _own_origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
 
 
 def replay_answer(replay: Replay | None) -> dict[str, Any]:
@@ -84,7 +81,7 @@ async def collect(request: web.Request) -> web.Response:
     assert token is not None
     entry = request.app[SESSIONS_KEY].get(token)
     origin = request.headers.get("Origin")
-    if origin and origin not in entry.info.origins and origin != _own_origin(request):
+    if origin and origin not in entry.info.origins and origin != request_origin(request):
         raise ApiError(403, f"Origin: {origin} may not send events to this study")
     rows = schema.validate_events(events, entry.options)
     del doc, events
@@ -118,7 +115,7 @@ async def _store(request: web.Request, info: store.SessionInfo, source: int, bat
 async def preflight(request: web.Request) -> web.Response:
     """CORS preflight for ``/api/v1/collect`` (JSON bodies need one; text/plain does not)."""
     origin = request.headers.get("Origin", "")
-    allowed = origin == _own_origin(request) or origin in request.app[SESSIONS_KEY].all_origins()
+    allowed = origin == request_origin(request) or origin in request.app[SESSIONS_KEY].all_origins()
     if not allowed:
         raise ApiError(403, f"Origin: {origin or 'missing'} may not send events here")
     return web.Response(status=204, headers={

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from recorder.collector.api import _own_origin, _store
+from recorder.collector.api import _store
 from recorder.storage import recordings as recording
-from recorder.web import SESSIONS_KEY, SETTINGS_KEY, ApiError
+from recorder.web import SESSIONS_KEY, SETTINGS_KEY, ApiError, request_origin
 
 STATIC = Path(__file__).parent / "static"
 RECORDER_FILE = "uxlab-replay.js"
@@ -49,7 +49,7 @@ async def post_recording(request: web.Request) -> web.Response:
     sessions = request.app[SESSIONS_KEY]
     entry = sessions.get(batch.session)
     origin = request.headers.get("Origin")
-    if origin and origin not in entry.info.origins and origin != _own_origin(request):
+    if origin and origin not in entry.info.origins and origin != request_origin(request):
         raise ApiError(403, f"Origin: {origin} may not send recordings to this study")
     if entry.info.replay is None:
         raise ApiError(403, "session: its study does not record replays (replay = true)")

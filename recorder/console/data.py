@@ -78,11 +78,12 @@ def session_history(conn: sqlite3.Connection, session_id: int) -> list[dict[str,
         HISTORY_SQL + " ORDER BY ts DESC, e.id DESC LIMIT ?",
         (session_id, schema.SOURCE_SNIPPET, HISTORY_PARTICIPANT_EVENTS),
     ).fetchall()
-    rows = sorted(moderator + participant, key=lambda r: r[14])
+    n = len(schema.ROW_FIELDS)  # the event's row, then ts, source and load key
+    rows = sorted(moderator + participant, key=lambda r: r[n])
     events = []
     for row in rows:
-        event = describe(row[:14], row[15], row[16])
-        event["ts"] = row[14]
+        event = describe(row[:n], row[n + 1], row[n + 2])
+        event["ts"] = row[n]
         events.append(event)
     return events
 

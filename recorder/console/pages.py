@@ -45,13 +45,22 @@ import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from recorder import auth
+from recorder import auth, templating
 from recorder.auth import require_moderator
 from recorder.console import data
 from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.findings import store as findings_store
+from recorder.settings import DEFAULTS
 from recorder.storage import store
-from recorder.web import HTML_ERRORS_KEY, LIVE_KEY, SETTINGS_KEY, ApiError, in_thread, json_response
+from recorder.web import (
+    HTML_ERRORS_KEY,
+    LIVE_KEY,
+    SETTINGS_KEY,
+    ApiError,
+    in_thread,
+    json_response,
+    public_base,
+)
 from recorder.wire import links
 from recorder.wire.schema import participant_link
 from recorder.wire.studyfile import Study, StudyError, parse_study, read_study, study_json
@@ -89,13 +98,7 @@ SOCKETS_KEY = web.AppKey("console_sockets", set[web.WebSocketResponse])
 
 @cache
 def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = templating.environment(TEMPLATES)
     env.globals["static"] = lambda name: f"/console/static/{name}"
     return env
 
@@ -292,8 +295,7 @@ def _parse_study_text(raw: bytes, name: str) -> tuple[Study, str]:
 
 def _demo_study_text(request: web.Request) -> str:
     """The bundled demo shop's study, pointed at the address the moderator uses."""
-    public = request.app[SETTINGS_KEY].public_url.rstrip("/")
-    here = public or f"{request.scheme}://{request.host}"
+    here = public_base(request)
     return EXAMPLE_STUDY.read_text(encoding="utf-8").replace("http://127.0.0.1:8642", here)
 
 
@@ -306,7 +308,7 @@ async def study_page(request: web.Request) -> web.StreamResponse:
     observer_link = ""
     if not who.observer:
         key = auth.request_observer_key(request, who.study)
-        observer_link = f"{_here(request)}/observe/{who.study}/{key}"
+        observer_link = f"{public_base(request)}/observe/{who.study}/{key}"
     config = {
         "role": "observer" if who.observer else "moderator",
         "study": study_json(study),
@@ -316,7 +318,7 @@ async def study_page(request: web.Request) -> web.StreamResponse:
         "next_variant": next_variant(study, sessions),
     }
     db = request.app[SETTINGS_KEY].db
-    link_problem = None if who.observer else _link_problem(study, _here(request), db)
+    link_problem = None if who.observer else _link_problem(study, public_base(request), db)
     return render("study.html", study=study, config=config, observer=who.observer,
                   base=who.base, csrf=who.csrf, signed_in=not who.observer,
                   observer_link=observer_link, link_problem=link_problem)  # fmt: skip
@@ -327,13 +329,8 @@ def _link_problem(study: Study, here: str, db: str) -> dict[str, Any] | None:
     found = links.port_mismatches(study, here)
     if not found:
         return None
-    db_arg = None if db == store.DEFAULT_DB else db
+    db_arg = None if db == DEFAULTS["db"] else db
     return {"variants": found, "here": here, "fix": links.fix_hint(study, here, db_arg)}
-
-
-def _here(request: web.Request) -> str:
-    public = request.app[SETTINGS_KEY].public_url.rstrip("/")
-    return public or f"{request.scheme}://{request.host}"
 
 
 async def sessions_json(request: web.Request) -> web.Response:

@@ -16,20 +16,11 @@ from recorder.web import SETTINGS_KEY, in_thread
 
 
 def _render(db: str, study_id: str) -> str:
-    from analyzer.metrics.analyze import analyze
-    from analyzer.report.page_images import page_images
-    from analyzer.report.render import render_report
+    from analyzer.report.render import study_report
     from analyzer.warm import announce_waits
 
     announce_waits(logging.getLogger("uxlab.report").warning)  # before the warm-up is done
-    conn = store.connect(db, readonly=True)
-    try:
-        study = store.load_study(conn, study_id)
-    finally:
-        conn.close()
-    return render_report(
-        analyze(db, study_id), study, pictures=lambda keys: page_images(db, study_id, keys)
-    )
+    return study_report(db, study_id)
 
 
 @html_page

@@ -27,6 +27,8 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
+from recorder import templating
+
 HERE = Path(__file__).parent
 EXAMPLE_STUDY = HERE / "study.toml"  # what `uxlab study example` writes
 VARIANTS = {
@@ -72,13 +74,7 @@ SHOES = {shoe.id: shoe for shoe in CATALOG}
 
 @cache
 def _templates() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    return templating.environment(HERE / "templates")
 
 
 def render(variant: str, template: str, status: int = 200, **context: object) -> web.Response:

@@ -1,4 +1,4 @@
-"""The findings API and observers' notes (shared/DESIGN.md, "Findings").
+"""The findings API and observers' notes (README, "Findings").
 
 ========================================================  =================================
 ``GET    /api/v1/studies/{study}/findings``                ``{"findings": [...]}`` (moderator, observer)
@@ -10,7 +10,7 @@
 ========================================================  =================================
 
 Who: the moderator (bearer token, or the console's cookie with its CSRF
-header: :func:`recorder.app.require_moderator`), or an observer, who shows the
+header: :func:`recorder.auth.require_moderator`), or an observer, who shows the
 study's observer key (the secret of their ``/observe/{study}/{key}`` link) in
 the ``X-Observer-Key`` header. Observers read findings and write notes, nothing
 else (``403``); a participant's session token opens nothing (``401``).

@@ -1,6 +1,6 @@
 """Findings and observers' notes in SQLite: checks, reads and writes (migration 4 of store.py).
 
-A **finding** is a usability problem the team reports (shared/DESIGN.md,
+A **finding** is a usability problem the team reports (README,
 "Findings"): title, severity 0-4 (Nielsen), optional description and
 recommendation, tasks, tags, participants named by hand, and its evidence:
 moments ``{session, t_s, text?}`` in sessions. Every finding carries a

@@ -14,8 +14,6 @@ from typing import Any
 from recorder.storage.recordings import SOURCE_RECORDING, live_message
 from recorder.wire import schema
 
-ROW_FIELDS = ("seq", "t", "type", "url", "sel", "label", "task", "outcome", "kind",
-              "interactive", "x", "y", "value", "data")  # fmt: skip
 QUEUE_LIMIT = (
     1000  # a console that falls this far behind misses events (it can reload the timeline)
 )
@@ -23,7 +21,7 @@ QUEUE_LIMIT = (
 
 def describe(row: schema.Row, source: int, load: str) -> dict[str, Any]:
     """A validated row as the console shows it: names, not codes."""
-    event = {k: v for k, v in zip(ROW_FIELDS, row, strict=True) if v is not None}
+    event = {k: v for k, v in zip(schema.ROW_FIELDS, row, strict=True) if v is not None}
     code = event["type"]
     event["type"] = schema.EVENT_TYPE_NAMES[code]
     event["source"] = "moderator" if source == schema.SOURCE_MODERATOR else "participant"

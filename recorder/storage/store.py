@@ -30,7 +30,6 @@ from recorder.wire.studyfile import Replay, Study, StudyError, Task, Variant, de
 if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
     import sqlite_utils
 
-DEFAULT_DB = "uxlab.db"
 PAGES_META = "pages:"  # meta name prefix of a study's [pages] table (JSON)
 
 
@@ -681,7 +680,8 @@ class EventStore:
                     try:
                         # Tasks are checked before anything of the batch is written, so a
                         # refused batch leaves nothing behind to roll back.
-                        for task in {row[6] for row in batch.rows if row[6] is not None}:
+                        named = (row[schema.ROW_TASK] for row in batch.rows)
+                        for task in {task for task in named if task is not None}:
                             self._task(session.study_id, task)
                     except StoreError as exc:
                         results.append(exc)
@@ -703,7 +703,7 @@ class EventStore:
 
     def _write_batch(self, session: SessionRef, source: int, batch: schema.Batch,
                      received: float) -> tuple[int, int]:  # fmt: skip
-        load_id = self._load(session.id, batch.page, source, received - batch.sent, received)
+        load_id = self._load(session.id, batch.load, source, received - batch.sent, received)
         rows = self._rows(session, load_id, batch.rows)
         accepted = self.conn.executemany(INSERT_EVENT, rows).rowcount
         if accepted:
@@ -718,7 +718,7 @@ class EventStore:
         """Recording chunks (rows of :func:`recorder.storage.recordings.parse_recording`), each
         identity once; they share the page load (and its clock offset) with its events."""
         offset = received - batch.sent
-        load_id = self._load(session.id, batch.page, schema.SOURCE_SNIPPET, offset, received)
+        load_id = self._load(session.id, batch.load, schema.SOURCE_SNIPPET, offset, received)
         rows = []
         for seq, t, data in batch.rows:
             blob = base64.b64decode(data)

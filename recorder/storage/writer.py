@@ -274,7 +274,7 @@ class _ProcessTarget:
             raise store.StoreError(answer["error"])
 
     def write(self, items: list[tuple[Any, ...]]) -> list[Any]:
-        payload = [(s.id, s.study_id, source, b.page, b.sent, received, b.rows)
+        payload = [(s.id, s.study_id, source, b.load, b.sent, received, b.rows)
                    for s, source, b, received in items]  # fmt: skip
         try:
             self.pipe.send_bytes(orjson.dumps(payload))
@@ -355,7 +355,7 @@ def _settle(futures: list[asyncio.Future[tuple[int, int]]], results: list[Any], 
             watched: list[tuple[Any, ...]] | None) -> None:  # fmt: skip
     if live is not None and watched:
         for session, source, batch in watched:
-            live.publish(session.id, source, batch.page, batch.rows)
+            live.publish(session.id, source, batch.load, batch.rows)
     for future, result in zip(futures, results, strict=True):
         if future.done():  # the client went away
             continue

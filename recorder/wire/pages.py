@@ -1,4 +1,4 @@
-"""Page keys: the one rule that turns a page's URL into the page it is (shared/DESIGN.md, "Pages and routes").
+"""Page keys: the one rule that turns a page's URL into the page it is (README, "Pages and routes").
 
 A key is the URL's path relative to the variant's URL (where it starts with
 it; no query, no trailing slash but on ``/``), then:
@@ -18,7 +18,7 @@ it; no query, no trailing slash but on ``/``), then:
 
 The same rules apply to the keys a study file writes (success criteria,
 expected paths). The console's live criteria use the twin in
-``recorder/static/console_rules.js``; both are tested against
+``recorder/console/static/console_rules.js``; both are tested against
 ``tests/cases/page_keys.json``.
 """
 

@@ -87,19 +87,39 @@ class BadInput(ValueError):
 class Batch:
     """A validated batch, ready for the store.
 
-    ``rows`` hold, per event: ``(seq, t, type, page, target, label, task,
-    outcome, kind, interactive, x, y, value, data)`` where page, target,
-    label and task are strings still to be interned and ``data`` is JSON
-    text or ``None``.
+    ``rows`` hold one tuple per event, its fields named by :data:`ROW_FIELDS`:
+    ``url`` (the page's URL), ``sel`` (the target's selector), ``label`` and
+    ``task`` are strings still to be interned, ``data`` is JSON text or
+    ``None``.
     """
 
     session: str
-    page: str
+    load: str  # the page load's key (the batch's ``page`` on the wire)
     sent: float
     rows: list[tuple[Any, ...]]
 
 
 Row = tuple[Any, ...]
+#: The fields of a validated event row, in order (named as the wire format names them: the
+#: page's ``url``, the target's ``sel``). A plain tuple, not a NamedTuple: rows are made per
+#: event on the collector's hot path and pickled to the writer's process.
+ROW_FIELDS = (
+    "seq",
+    "t",
+    "type",
+    "url",
+    "sel",
+    "label",
+    "task",
+    "outcome",
+    "kind",
+    "interactive",
+    "x",
+    "y",
+    "value",
+    "data",
+)
+ROW_TASK = ROW_FIELDS.index("task")
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -506,10 +526,3 @@ def validate_events(events: list[Any], opts: Options) -> list[Row]:
             row = _in_frame(row, without_token(frame) or frame, code)
         rows.append((seq, float(t), code, *row))
     return rows
-
-
-def row_fields(row: Row) -> dict[str, Any]:
-    """Name a row's fields (for tests and debugging)."""
-    names = ("seq", "t", "type", "page", "target", "label", "task", "outcome", "kind",
-             "interactive", "x", "y", "value", "data")  # fmt: skip
-    return dict(zip(names, row, strict=True))

@@ -2,7 +2,7 @@
 
 A study names its variants (each with the URL its pages start with), its
 tasks (prompt, optional success criteria and expected path) and the
-questionnaires the moderator asks. See shared/DESIGN.md, "Study file".
+questionnaires the moderator asks. See the README, "Study file".
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ AFTER_SESSION = ("SUS", "UMUX-Lite", "NPS")
 #: ``design``: "between" (default; each participant uses one variant) or "within" (all).
 DESIGNS = ("between", "within")
 # Every key a study file may hold, per table: any other is a mistake (a typo such as `sucess`).
-# `replay` is a second-wave key of shared/DESIGN.md (recordings), read where it is built.
+# `replay` is a second-wave key (recordings), read where it is built.
 TOP_KEYS = ("id", "name", "origins", "variants", "tasks", "questionnaires", "pages", "findings",
             "capture_input_values", "design", "replay", "replay_mask", "replay_block")  # fmt: skip
 VARIANT_KEYS = ("id", "url")

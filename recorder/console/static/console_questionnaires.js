@@ -1,4 +1,4 @@
-// The questionnaires the moderator enters (DESIGN: SEQ after each task; SUS, UMUX-Lite
+// The questionnaires the moderator enters (SEQ after each task; SUS, UMUX-Lite
 // or NPS at the end). Scales match recorder/wire/schema.py's RATING_SCALES.
 
 export const SEQ = {
@@ -32,7 +32,7 @@ export const AFTER_SESSION = {
   }
 }
 
-/** The SUS score, 0-100: odd items score v - 1, even items 5 - v, times 2.5. */
+/** The SUS score, 0-100: odd items score v - 1, even items 5 - v, times 2.5 (cases: tests/cases/questionnaires.json). */
 export function susScore (values) {
   return values.reduce((sum, v, i) => sum + (i % 2 === 0 ? v - 1 : 5 - v), 0) * 2.5
 }

@@ -1,4 +1,4 @@
-// The analyzer's rules, mirrored for the live page (analyzer/load.py, analyzer/kernels.py):
+// The analyzer's rules, mirrored for the live page (analyzer/load.py, analyzer/kernels/jit.py):
 // page keys, success criteria, and the attempts a session's events make. Pure functions.
 
 const bare = (url) => url.split('#')[0].split('?')[0].replace(/\/+$/, '')
@@ -6,7 +6,7 @@ const strip = (path) => path.replace(/\/+$/, '') || '/'
 const NAME_SEGMENT = /^:[A-Za-z_][A-Za-z0-9_]*$/
 const DEFAULT_PAGES = { hash_routes: 'auto', patterns: [], aliases: {} }
 
-/** The route a URL fragment names (`/completed`), or null (recorder/pages.py `route`). */
+/** The route a URL fragment names (`/completed`), or null (recorder/wire/pages.py `route`). */
 export function route (fragment, hashRoutes) {
   if (hashRoutes === false || !fragment) return null
   if (fragment.startsWith('!')) fragment = fragment.slice(1)
@@ -17,7 +17,7 @@ export function route (fragment, hashRoutes) {
   return fragment.split('?')[0].replace(/\/+$/, '') || null
 }
 
-/** The key of a page at `path` (relative to the variant) with `fragment` (recorder/pages.py `key_of`). */
+/** The key of a page at `path` (relative to the variant) with `fragment` (recorder/wire/pages.py `key_of`). */
 export function keyOf (path, fragment, pages = DEFAULT_PAGES) {
   const aliases = pages.aliases || {}
   path = strip(path)

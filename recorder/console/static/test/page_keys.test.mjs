@@ -1,5 +1,5 @@
 // The console's page keys (console_rules.js) against the cases recorder/wire/pages.py passes too.
-// Run: node --test recorder/static/test/
+// Run: node --test recorder/console/static/test/
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
