@@ -26,9 +26,15 @@ async def test_report_page_for_moderator_and_observer(client: Any, fresh_db: sql
     resp = await client.get("/studies/checkout-2026/report")
     assert resp.status == 200 and resp.content_type == "text/html"
     html = await resp.text()
-    expected = render_report(analyze(db_path, "checkout-2026"), rec.parsed)
-    # The page is the same report as `uxlab report` writes (its generation time aside).
+    results = analyze(db_path, "checkout-2026")
+    expected = render_report(results, rec.parsed, replay_base="/studies/checkout-2026")
+    # The page is the same report as `uxlab report` writes (its generation time aside), but
+    # each marker's time links to that moment of its session's replay (issue 14).
     assert _without_stamp(html) == _without_stamp(expected)
+    first = results.markers[0]
+    moment = f'href="/studies/checkout-2026/sessions/{first["session"]}/replay?t={first["t_s"]}"'
+    assert moment in html
+    assert "/replay?t=" not in render_report(results, rec.parsed)  # a file has no console
     assert "script-src" not in resp.headers["Content-Security-Policy"]
     assert (await client.get("/studies/no-such-study/report")).status == 404
 

@@ -192,6 +192,7 @@ def test_sessions_markers_transitions(shop_db: Path) -> None:
             "t_s": 2.7,
             "kind": "error",
             "text": "typed in search",
+            "session": 1,  # P1's session: its number within the study
         },
         {
             "participant": "P1",
@@ -200,6 +201,7 @@ def test_sessions_markers_transitions(shop_db: Path) -> None:
             "t_s": 8.0,
             "kind": "note",
             "text": "done",
+            "session": 1,
         },
     ]
     assert results.transitions == [

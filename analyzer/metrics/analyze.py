@@ -465,8 +465,8 @@ def marker_rows(
     t_s = np.round((ev.t[positions] - ev.t[ev.session_start[s]]) / 1000.0, 3)
     kinds = [schema.MARKER_KIND_NAMES.get(k) for k in ev.kind[positions].tolist()]
     texts = [data.labels.get(label) for label in ev.label[positions].tolist()]
-    participant, variant, _ = names.sessions(s)
-    columns = (participant, variant, names.tasks(task), t_s.tolist(), kinds, texts)
+    participant, variant, number = names.sessions(s)
+    columns = (participant, variant, names.tasks(task), t_s.tolist(), kinds, texts, number)
     return [dict(zip(MARKER_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)]
 
 

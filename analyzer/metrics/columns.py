@@ -38,7 +38,7 @@ COMPARISON_COLUMNS = _columns(
     "statistic p_value"
 )
 COMPARISON_EXTRA_COLUMNS = _columns("n_a n_b paired reading caution ci_clipped")
-MARKER_COLUMNS = _columns("participant variant task t_s kind text")
+MARKER_COLUMNS = _columns("participant variant task t_s kind text session")  # session: appended
 SESSION_COLUMNS = _columns("session participant variant sus umux_lite nps started_ms ended_ms")
 TRANSITION_COLUMNS = _columns("task variant from to count")
 PAGE_SPEED_COLUMNS = _columns("page variant loads load_ms_median ttfb_ms_median")

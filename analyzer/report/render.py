@@ -69,6 +69,7 @@ def render_report(
     *,
     generated: datetime | None = None,
     pictures: pages.Pictures | None = None,
+    replay_base: str | None = None,
 ) -> str:
     """The HTML report of one study's results.
 
@@ -84,6 +85,9 @@ def render_report(
         Given the page keys of the click maps, (page key, variant) -> the page as
         participants saw it (:func:`analyzer.page_images.page_images`): clicks are
         drawn on it.
+    replay_base : str, optional
+        The console's ``/studies/{study}`` (or observer) path: markers link to their
+        moment in the session's replay. A report written to a file has no such links.
 
     Returns
     -------
@@ -94,7 +98,7 @@ def render_report(
     times = sections.session_times(results)
     sus = figures.sus_rows(ctx)
     maps, maps_hidden, elements = pages.click_sections(ctx, pictures)
-    markers, markers_hidden = sections.marker_groups(ctx)
+    markers, markers_hidden = sections.marker_groups(ctx, replay_base)
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     return (
         environment()
@@ -128,7 +132,7 @@ def render_report(
     )
 
 
-def study_report(db: str | Path, study_id: str) -> str:
+def study_report(db: str | Path, study_id: str, replay_base: str | None = None) -> str:
     """Load, analyze and render one study: the HTML ``uxlab report`` writes and the console serves."""
     conn = store.connect(db, readonly=True)
     try:
@@ -136,7 +140,8 @@ def study_report(db: str | Path, study_id: str) -> str:
     finally:
         conn.close()
     results = analyze(db, study_id)
-    return render_report(results, study, pictures=lambda keys: page_images(db, study_id, keys))
+    return render_report(results, study, pictures=lambda keys: page_images(db, study_id, keys),
+                         replay_base=replay_base)  # fmt: skip
 
 
 def report_command(args: Any) -> int:

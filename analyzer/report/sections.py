@@ -164,6 +164,7 @@ class Cell:
     css: str = ""
     title: str | None = None
     ci: str | None = None  # an interval shown after the value, e.g. "(35–89%)"
+    href: str | None = None  # a link (the console's report: a marker's moment in its replay)
 
 
 @dataclass(frozen=True)
@@ -621,8 +622,17 @@ class MarkerGroup:
     counts: str
 
 
-def marker_groups(ctx: Context) -> tuple[list[MarkerGroup], int]:
+def _moment(replay_base: str | None, marker: Mapping[str, Any]) -> str | None:
+    if replay_base is None or marker.get("session") is None:
+        return None
+    return f"{replay_base}/sessions/{marker['session']}/replay?t={marker['t_s']}"
+
+
+def marker_groups(ctx: Context, replay_base: str | None = None) -> tuple[list[MarkerGroup], int]:
     """Markers by task in study order (then those outside any task); how many were left out.
+
+    With ``replay_base`` (the console's ``/studies/{study}``), each marker's time links
+    to that moment of its session's replay.
 
     Within a task, markers are ordered by participant, then variant, then time
     (``t_s``: seconds from the session's first event).
@@ -645,7 +655,8 @@ def marker_groups(ctx: Context) -> tuple[list[MarkerGroup], int]:
         counts = ", ".join(
             plural(n, MARKER_WORDS.get(k or "", k or "marker")) for k, n in kinds.most_common()
         )
-        rows = [[Cell(m["participant"]), Cell(m["variant"], css="variant"), Cell(clock(m["t_s"]), css="num"),
+        rows = [[Cell(m["participant"]), Cell(m["variant"], css="variant"),
+                  Cell(clock(m["t_s"]), css="num", href=_moment(replay_base, m)),
                  Cell(MARKER_WORDS.get(m["kind"] or "", m["kind"] or DASH), css=f"kind k-{m['kind']}"),
                  Cell(m["text"] or DASH, css="note")] for m in marks]  # fmt: skip
         groups.append(

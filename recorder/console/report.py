@@ -15,12 +15,12 @@ from recorder.storage import store
 from recorder.web import SETTINGS_KEY, in_thread
 
 
-def _render(db: str, study_id: str) -> str:
+def _render(db: str, study_id: str, base: str) -> str:
     from analyzer.report.render import study_report
     from analyzer.warm import announce_waits
 
     announce_waits(logging.getLogger("uxlab.report").warning)  # before the warm-up is done
-    return study_report(db, study_id)
+    return study_report(db, study_id, replay_base=base)  # markers link to their replay
 
 
 @html_page
@@ -29,7 +29,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     db = request.app[SETTINGS_KEY].db
     await in_thread(request, lambda c: store.load_study(c, who.study))  # 404 for an unknown study
-    html = await in_thread(request, lambda _c: _render(db, who.study))
+    html = await in_thread(request, lambda _c: _render(db, who.study, who.base))
     # The report is self-contained: no scripts, styles inline, nothing fetched.
     return web.Response(text=html, content_type="text/html", headers={
         "Cache-Control": "no-store",
