@@ -66,8 +66,9 @@ export function selector (target) {
     const anchor = attr && (attr === 'id' ? '#' + CSS.escape(el.id) : tag + '[' + attr + '="' + CSS.escape(el.getAttribute(attr)) + '"]')
     const path = [anchor, ...parts].join(' > ')
     if (anchor && count(target, path) === 1) return cut(path, 512)
-    const same = [...(el.parentNode ? el.parentNode.children : [el])].filter((sib) => sib.localName === tag) // detached: alone
-    parts.unshift(same[1] ? tag + ':nth-of-type(' + (same.indexOf(el) + 1) + ')' : tag)
+    let index = 1
+    for (let sib = el.previousElementSibling; sib; sib = sib.previousElementSibling) if (sib.localName === tag) index++
+    parts.unshift(el.matches(':only-of-type') ? tag : tag + ':nth-of-type(' + index + ')')
   }
   while (parts.length > 1 && parts.join(' > ').length > 512) parts.shift()
   return cut(parts.join(' > '), 512)
