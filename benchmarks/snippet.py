@@ -85,9 +85,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     raw = SNIPPET.read_bytes()
-    for name in ("uxlab-replay.js", "uxlab-player.js"):  # loaded only where replay is on
-        extra = (SNIPPET.parent / name).read_bytes()
-        print(f"recorder/static/{name}: {len(extra)} bytes raw, "
+    # Loaded only where replay is on: the recorder module, and the console's player.
+    for path in (
+        SNIPPET.parent / "uxlab-replay.js",
+        ROOT / "recorder" / "console" / "static" / "uxlab-player.js",
+    ):
+        extra = path.read_bytes()
+        print(f"{path.relative_to(ROOT)}: {len(extra)} bytes raw, "
               f"{len(gzip.compress(extra, 9))} bytes gzip")  # fmt: skip
     print(
         f"recorder/collector/static/uxlab.js: {len(raw)} bytes raw, {len(gzip.compress(raw, 9))} bytes gzip"

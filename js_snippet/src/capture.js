@@ -11,17 +11,20 @@ const STABLE_ID = /^[A-Za-z][\w-]*$/
 const SKIP_TEXT = /^(SCRIPT|STYLE|TEXTAREA|SELECT|NOSCRIPT|TEMPLATE)$/
 // DESIGN "interactive": links, buttons, form controls, labels of a control, summaries, ARIA
 // widgets, onclick, and custom elements with a role or a tabindex.
-const INTERACTIVE = 'a[href],area[href],button,input,select,textarea,label,summary,option,[onclick],' +
-  '[contenteditable=""],[contenteditable=true],' +
-  ['button', 'link', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'tab', 'checkbox', 'radio',
-    'switch', 'option', 'treeitem', 'combobox', 'slider', 'spinbutton'].map((r) => '[role=' + r + ']').join(',')
+// (A label counts when it has a control: `control` below asks before it matches these.)
+const INTERACTIVE = 'a[href],area[href],button,input,select,textarea,summary,option,[onclick],[contenteditable=""],[contenteditable=true]'
+const WIDGET_ROLE = /^(button|link|menuitem(checkbox|radio)?|tab|checkbox|radio|switch|option|treeitem|combobox|slider|spinbutton)$/
 
 const cut = (text, max) => (text == null ? undefined : String(text).slice(0, max))
 const round = Math.round
 
-/** addEventListener (capture phase, passive) that returns its removal. */
-export function on (target, type, listener, capture = true) {
-  const options = { capture, passive: true }
+/**
+ * addEventListener (passive) that returns its removal. Listeners on the document (or a shadow
+ * root) take the capture phase, so that they hear what the page stops; those on the window do
+ * not (a capturing `error` or `scroll` there would also hear every element's).
+ */
+export function on (target, type, listener) {
+  const options = { capture: target !== window, passive: true }
   target.addEventListener(type, listener, options)
   return () => target.removeEventListener(type, listener, options)
 }
@@ -57,23 +60,21 @@ const count = (el, sel) => { try { return el.getRootNode().querySelectorAll(sel)
  */
 export function selector (target) {
   const parts = []
-  for (let el = target; el && el.nodeType === 1 && el !== document.body && el !== document.documentElement; el = el.parentElement) {
+  for (let el = target; el && el !== document.body && el !== document.documentElement; el = el.parentElement) {
     const tag = el.localName
     const attr = ['data-testid', 'id', 'name', 'aria-label'].find((a) => el.getAttribute(a) && (a !== 'id' || !generated(el.id)))
     const anchor = attr && (attr === 'id' ? '#' + CSS.escape(el.id) : tag + '[' + attr + '="' + CSS.escape(el.getAttribute(attr)) + '"]')
-    const tail = parts.length ? ' > ' + parts.join(' > ') : ''
-    if (anchor && count(target, anchor + tail) === 1) return cut(anchor + tail, 512)
+    const path = [anchor, ...parts].join(' > ')
+    if (anchor && count(target, path) === 1) return cut(path, 512)
     let index = 1
     for (let sib = el.previousElementSibling; sib; sib = sib.previousElementSibling) if (sib.localName === tag) index++
-    let alone = index === 1
-    for (let sib = el.nextElementSibling; alone && sib; sib = sib.nextElementSibling) if (sib.localName === tag) alone = false
-    parts.unshift(alone ? tag : tag + ':nth-of-type(' + index + ')')
+    parts.unshift(el.matches(':only-of-type') ? tag : tag + ':nth-of-type(' + index + ')')
   }
   while (parts.length > 1 && parts.join(' > ').length > 512) parts.shift()
   return cut(parts.join(' > '), 512)
 }
 
-/** The visible text of `el` (its own text nodes only when `own`), skipping masked subtrees and form values. */
+/** The visible text of `el` (its own text nodes only when `own`; of no element ''), skipping masked subtrees and form values. */
 function textOf (el, own) {
   let text = ''
   const walk = (node) => {
@@ -85,8 +86,8 @@ function textOf (el, own) {
       }
     }
   }
-  walk(el)
-  return text.slice(0, 2 * LABEL_MAX).replace(/\s+/g, ' ').trim().slice(0, LABEL_MAX)
+  if (el) walk(el)
+  return text.slice(0, 2 * LABEL_MAX).replace(/\s+/g, ' ').trim() // `label` cuts it to LABEL_MAX
 }
 
 /**
@@ -100,10 +101,9 @@ export function label (el, interactive = true) {
   const root = el.getRootNode()
   const by = el.getAttribute('aria-labelledby')
   let text = el.getAttribute('aria-label') ||
-    (by && by.split(' ').map((id) => { const n = root.getElementById(id); return n ? textOf(n) : '' }).join(' ').trim())
+    (by && by.split(' ').map((id) => textOf(root.getElementById(id))).join(' ').trim())
   if (!text && /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName)) {
-    const own = el.labels && el.labels[0]
-    text = /^(submit|button|reset)$/.test(el.type) ? el.value : (own && textOf(own)) || el.placeholder || el.name
+    text = /^(submit|button|reset)$/.test(el.type) ? el.value : textOf(el.labels && el.labels[0]) || el.placeholder || el.name
   }
   text = text || el.getAttribute('alt') || el.getAttribute('title') || textOf(el, !interactive)
   return cut(text && text.trim(), LABEL_MAX) || undefined
@@ -116,7 +116,8 @@ export const pageFields = () => ({
 
 /** The first element of a composed path that a participant would take for a control. */
 const control = (path) => path.find((n) => n.nodeType === 1 && (n.tagName === 'LABEL' ? n.control
-  : n.matches(INTERACTIVE) || (n.localName.includes('-') && (n.hasAttribute('role') || n.hasAttribute('tabindex')))))
+  : n.matches(INTERACTIVE) || WIDGET_ROLE.test(n.getAttribute('role')) ||
+    (n.localName.includes('-') && n.matches('[role],[tabindex]'))))
 
 /**
  * Clicks: coordinates, selector, tag, label and whether the target is interactive. A click the
@@ -132,6 +133,7 @@ export function initClicks (emit) {
     if (ignored(el)) return
     if (el === forwarded) return
     const hit = control(path.slice(path.indexOf(el)))
+    const interactive = !!hit
     const target = hit || el
     forwarded = target.tagName === 'LABEL' && target.control
     if (forwarded) setTimeout(() => (forwarded = null))
@@ -146,8 +148,8 @@ export function initClicks (emit) {
     }
     emit('click', {
       x: round(x), y: round(y), vx: round(vx), vy: round(vy), sel: selector(target),
-      tag: cut(target.tagName.toLowerCase(), 32), label: label(target, !!hit), interactive: !!hit,
-      synthetic: e.isTrusted ? undefined : true
+      tag: cut(target.tagName.toLowerCase(), 32), label: label(target, interactive), interactive,
+      synthetic: !e.isTrusted || undefined
     })
   })
 }
@@ -180,7 +182,7 @@ export function initReactions (emit) {
     on(document, 'focusin', react('focus')),
     on(document, 'scroll', react('scroll')),
     on(document, 'input', react('input')),
-    on(window, 'pagehide', react('navigation'), false),
+    on(window, 'pagehide', react('navigation')),
     () => observer.disconnect()
   )
 }
@@ -226,13 +228,12 @@ export function initForms (emit) {
 export function initScroll (emit) {
   let max = 0
   let page = ''
-  const measure = throttle(() => {
+  return on(window, 'scroll', throttle(() => {
     if (page !== (page = location.pathname + location.search)) max = 0
     const height = Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)
     const depth = Math.min(100, round(((scrollY + innerHeight) / height) * 100))
     if (depth >= max + 10 || (depth === 100 && max < 100)) emit('scroll', { depth: (max = depth) })
-  }, 250)
-  return on(window, 'scroll', measure, false)
+  }, 250))
 }
 
 /** Window size changes, at most one event per half second. */
@@ -241,7 +242,7 @@ export function initResize (emit) {
   let h = innerHeight
   return on(window, 'resize', throttle(() => {
     if (innerWidth !== w || innerHeight !== h) emit('resize', { w: (w = innerWidth), h: (h = innerHeight) })
-  }, 500), false)
+  }, 500))
 }
 
 /**
@@ -260,10 +261,11 @@ export function initErrors (emit, stub) {
       msg: cut(msg, 1024), src: cut(e.filename, 2048) || undefined, line: e.lineno || undefined, col: e.colno || undefined, t: performance.timeOrigin + e.timeStamp
     })
   }
-  const early = (stub && stub.e) || []
-  if (stub) stub.e = null // the stub stops collecting: the listeners below take over
-  early.forEach(report)
-  return all(on(window, 'error', report, false), on(window, 'unhandledrejection', report, false))
+  if (stub) {
+    (stub.e || []).forEach(report)
+    stub.e = null // the stub stops collecting: the listeners below take over
+  }
+  return all(on(window, 'error', report), on(window, 'unhandledrejection', report))
 }
 
 /** Hidden and visible again; not the hiding that comes with leaving the page. */
@@ -292,7 +294,7 @@ export function initRoutes (emit) {
     const [after, afterHash = ''] = href.split('#')
     last = href
     if (before === after && !/^[/!]/.test(beforeHash) && !/^[/!]/.test(afterHash)) return
-    emit('page', Object.assign(pageFields(), { spa: true }))
+    emit('page', { ...pageFields(), spa: true })
   }
   const patch = (name) => {
     const original = history[name]
@@ -307,13 +309,13 @@ export function initRoutes (emit) {
   return all(
     patch('pushState'),
     patch('replaceState'),
-    on(window, 'popstate', route, false),
-    on(window, 'hashchange', route, false),
+    on(window, 'popstate', route),
+    on(window, 'hashchange', route),
     on(window, 'pageshow', (e) => {
       if (e.persisted) {
         last = ''
         route()
       }
-    }, false)
+    })
   )
 }

@@ -32,11 +32,11 @@ export function quietly (fn, fallback) {
 /** A random id, new on every page load: the batch's `page`. */
 export function randomId () {
   const words = crypto.getRandomValues(new Uint32Array(4))
-  return Array.prototype.map.call(words, (w) => w.toString(36)).join('')
+  return Array.from(words, (w) => w.toString(36)).join('')
 }
 
 /**
- * The session token and the collector's collect URL, or no token (then nothing records).
+ * The session token, the collector's base and collect URLs, or no token (then nothing records).
  *
  * The token comes from the page's `uxlab` query parameter (the participant's link) or
  * the script tag's `data-session`, and is kept in sessionStorage so that it survives
@@ -47,6 +47,6 @@ export function readConfig (script) {
   let token = new URLSearchParams(location.search).get('uxlab') || data.session
   if (token) quietly(() => sessionStorage.setItem(SESSION_KEY, token))
   else token = quietly(() => sessionStorage.getItem(SESSION_KEY))
-  const base = data.endpoint || (script && script.src ? new URL(script.src, location.href).origin : location.origin)
-  return { token, collect: base.replace(/\/+$/, '') + '/api/v1/collect' }
+  const base = (data.endpoint || (script && script.src ? new URL(script.src).origin : location.origin)).replace(/\/+$/, '')
+  return { token, base, collect: base + '/api/v1/collect' }
 }

@@ -15,8 +15,8 @@ const MAX_CUSTOM_BYTES = 4000 // the collector refuses custom data over 4096 byt
 
 /** Navigation Timing of this page load, in ms from navigation start (only the figures reached). */
 function navigationTiming () {
-  const nav = performance.getEntriesByType && performance.getEntriesByType('navigation')[0]
-  const paint = performance.getEntriesByName && performance.getEntriesByName('first-contentful-paint')[0]
+  const nav = performance.getEntriesByType('navigation')[0]
+  const paint = performance.getEntriesByName('first-contentful-paint')[0]
   const timing = {}
   const set = (name, ms) => ms > 0 && (timing[name] = Math.round(ms * 10) / 10)
   if (nav) {
@@ -37,16 +37,16 @@ function start (api, stub) {
   const outbox = createOutbox(session, page)
   let recording = true
   // A study with `replay = true` says so in the collector's answers: then (and only then)
-  // load the recorder module, which finds what it needs in `api.r`. The answer is kept for
-  // the tab, so that the next page load starts recording at once.
+  // load the recorder module, which finds what it needs in `api.r` (the answer, with this page
+  // load and the collect URL). The last answer is kept for the tab, so that the next page load
+  // starts recording at once.
   const replay = (answer) => {
-    quietly(() => answer.replay && answer.s === session ? sessionStorage.setItem(REPLAY_KEY, JSON.stringify(answer)) : sessionStorage.removeItem(REPLAY_KEY))
-    if (api.r || !recording || !answer.replay || answer.s !== session) return
-    api.r = { s: session, p: page, u: config.collect, m: answer.replay_mask, b: answer.replay_block }
-    const script = document.createElement('script')
-    script.src = config.collect.replace(/api\/v1\/collect$/, 'uxlab-replay.js')
-    script.async = true
-    document.head.appendChild(script)
+    quietly(() => sessionStorage.setItem(REPLAY_KEY, JSON.stringify(answer)))
+    if (api.r || !recording || !answer.replay) return
+    api.r = { ...answer, p: page, u: config.collect }
+    const script = document.createElement('script') // async, as every script made so
+    script.src = config.base + '/uxlab-replay.js'
+    document.head.append(script)
   }
   const transport = createTransport(config.collect, outbox, (status, batch) => {
     // An unknown or closed session will not take anything more: stop recording it.
@@ -54,12 +54,12 @@ function start (api, stub) {
     outbox.dropSession(batch.s)
   }, (text) => {
     const answer = quietly(() => JSON.parse(text))
-    if (answer) replay(Object.assign(answer, { s: session }))
+    if (answer) replay({ ...answer, s: session })
   })
   const frame = window !== top && location.href
-  const push = (type, fields) => outbox.push(type, frame ? Object.assign(fields, { frame }) : fields)
+  const push = (type, fields) => outbox.push(type, { ...fields, ...(frame && { frame }) })
   const known = quietly(() => JSON.parse(sessionStorage.getItem(REPLAY_KEY)))
-  if (known) replay(known)
+  if (known && known.s === session) replay(known) // another session's word is replaced by the first answer
   const emit = (type, fields) => {
     if (recording && push(type, fields)) transport.queued()
   }
@@ -75,21 +75,21 @@ function start (api, stub) {
     transport.pump()
   }
   if (document.readyState === 'complete') setTimeout(release)
-  else on(window, 'load', () => setTimeout(release), false)
+  else on(window, 'load', () => setTimeout(release))
   setTimeout(release, READY_MS)
 
   const teardowns = [initRoutes, initClicks, initReactions, initForms, initScroll, initResize, initErrors, initVisibility].map((init) => init(emit, stub))
   on(window, 'pagehide', () => {
     release()
     transport.leave()
-  }, false)
+  })
   on(document, 'visibilitychange', () => {
     if (document.visibilityState === 'hidden') {
       release()
       transport.leave()
     } else transport.pump()
-  }, false)
-  on(window, 'online', transport.retryNow, false)
+  })
+  on(window, 'online', transport.retryNow)
 
   api.track = (name, data) => {
     if (!recording) return false

@@ -21,7 +21,7 @@ export function createOutbox (session, page, prefix = OUTBOX_PREFIX, field = 'ev
 
   /** Queue an event; returns it, or nothing when the outbox is full (the seq gap shows it). */
   function push (type, fields) {
-    const event = Object.assign({ seq: seq++, t: now(), type }, fields)
+    const event = { seq: seq++, t: now(), type, ...fields }
     if (count >= QUEUE_LIMIT) {
       dropped++
       return
@@ -33,24 +33,21 @@ export function createOutbox (session, page, prefix = OUTBOX_PREFIX, field = 'ev
 
   /** Move the live events into batches of at most BATCH_EVENTS and about BATCH_BYTES. */
   function cut () {
-    while (live.length) {
-      const parts = []
-      let bytes = 0
-      while (parts.length < live.length && parts.length < BATCH_EVENTS) {
-        const text = JSON.stringify(live[parts.length])
-        if (parts.length && bytes + text.length > BATCH_BYTES) break
-        parts.push(text)
-        bytes += text.length + 1
-      }
-      batches.push({ s: session, p: page, e: parts.join(','), n: parts.length })
-      live = live.slice(parts.length)
+    let batch
+    for (const event of live) {
+      const text = JSON.stringify(event)
+      if (batch && batch.n < BATCH_EVENTS && batch.e.length + text.length < BATCH_BYTES) {
+        batch.e += ',' + text
+        batch.n++
+      } else batches.push((batch = { s: session, p: page, e: text, n: 1 }))
     }
+    live = []
   }
 
   /** The first batch to send (cutting the live events when they may go). */
   function next () {
     if (!held) cut()
-    for (const batch of batches) if (!batch.f) return batch
+    return batches.find((b) => !b.f)
   }
 
   function remove (batch) {
@@ -69,7 +66,7 @@ export function createOutbox (session, page, prefix = OUTBOX_PREFIX, field = 'ev
     if (!held) cut()
     quietly(() => {
       if (batches.length) {
-        localStorage.setItem(key, JSON.stringify(batches.map(({ s, p, e, n }) => ({ s, p, e, n }))))
+        localStorage.setItem(key, JSON.stringify(batches, ['s', 'p', 'e', 'n'])) // not `f`
         stored = true
       } else if (stored) {
         localStorage.removeItem(key)
@@ -80,32 +77,33 @@ export function createOutbox (session, page, prefix = OUTBOX_PREFIX, field = 'ev
 
   /** Take over the batches that earlier page loads could not send. */
   function adopt () {
-    const keys = quietly(() => Object.keys(localStorage), [])
-    for (const k of keys) {
+    for (const k of quietly(() => Object.keys(localStorage), [])) {
       if (k.indexOf(prefix) || k === key) continue
-      const kept = quietly(() => JSON.parse(localStorage.getItem(k)), [])
-      quietly(() => localStorage.removeItem(k))
-      for (const b of kept || []) {
-        if (typeof b.e !== 'string' || !(b.n > 0)) continue
-        if (count + b.n > QUEUE_LIMIT) dropped += b.n
-        else {
-          batches.push({ s: b.s, p: b.p, e: b.e, n: b.n })
-          count += b.n
+      // What is not a list of batches (storage blocked, a damaged copy) is skipped.
+      quietly(() => {
+        const kept = localStorage.getItem(k)
+        localStorage.removeItem(k)
+        for (const { s, p, e, n } of JSON.parse(kept) || []) {
+          if (typeof e !== 'string' || !(n > 0)) continue
+          if (count + n > QUEUE_LIMIT) dropped += n
+          else {
+            batches.push({ s, p, e, n })
+            count += n
+          }
         }
-      }
+      })
     }
     if (batches.length) save()
   }
 
   /** The request body of a batch; `sent` is the time of this attempt. */
   function body (batch) {
-    return '{"v":' + WIRE_VERSION + ',"session":' + JSON.stringify(batch.s) + ',"page":' +
-      JSON.stringify(batch.p) + ',"sent":' + now() + ',"' + field + '":[' + batch.e + ']}'
+    const head = JSON.stringify({ v: WIRE_VERSION, session: batch.s, page: batch.p, sent: now(), [field]: [] })
+    return head.slice(0, -2) + batch.e + ']}' // the events are JSON text already
   }
 
   return {
     push,
-    cut,
     next,
     save,
     adopt,
@@ -123,7 +121,12 @@ export function createOutbox (session, page, prefix = OUTBOX_PREFIX, field = 'ev
     release () {
       held = false
     },
-    pending: () => batches.filter((b) => !b.f),
+    /** The page is leaving: every batch not in flight, the live events cut too (nothing waits). */
+    unsent () {
+      held = false
+      cut()
+      return batches.filter((b) => !b.f)
+    },
     live: () => live.length,
     stats: () => ({ page, seq, queued: count, dropped, batches: batches.length })
   }

@@ -71,8 +71,8 @@ function start (hook) {
       else if (!timer) timer = setTimeout(flush, CHUNK_MS)
     },
     maskAllInputs: true,
-    maskTextSelector: hook.m || '[data-uxlab-mask]',
-    blockSelector: hook.b || '[data-uxlab-ignore]',
+    maskTextSelector: hook.replay_mask || '[data-uxlab-mask]',
+    blockSelector: hook.replay_block || '[data-uxlab-ignore]',
     recordCrossOriginIframes: false,
     recordCanvas: false,
     collectFonts: false,
@@ -87,9 +87,9 @@ function start (hook) {
     flush()
     transport.leave()
   }
-  on(window, 'pagehide', leave, false)
-  on(document, 'visibilitychange', () => document.visibilityState === 'hidden' ? leave() : transport.pump(), false)
-  on(window, 'online', transport.retryNow, false)
+  on(window, 'pagehide', leave)
+  on(document, 'visibilitychange', () => document.visibilityState === 'hidden' ? leave() : transport.pump())
+  on(window, 'online', transport.retryNow)
   hook.stop = stop
   hook.stats = outbox.stats
   transport.pump()

@@ -8,11 +8,8 @@
 
 import { BATCH_EVENTS, FLUSH_MS, KEEPALIVE_BYTES, RETRY_MAX_MS, RETRY_MS, TIMEOUT_MS, utf8Bytes } from './config.js'
 
-const KEEPALIVE = typeof Request !== 'undefined' && 'keepalive' in Request.prototype
-
-/** Milliseconds that a Retry-After header (seconds or an HTTP date) asks to wait. */
+/** Milliseconds that a Retry-After header (seconds or an HTTP date; null: none) asks to wait. */
 export function retryAfterMs (header) {
-  if (!header) return 0
   const ms = isNaN(header) ? Date.parse(header) - Date.now() : header * 1000
   return ms > 0 ? Math.min(ms, 600000) : 0
 }
@@ -20,6 +17,7 @@ export function retryAfterMs (header) {
 // `accepted(text)` hears each 2xx answer's body; `encode(body)` (a promise of the bytes to
 // send, e.g. gzip) is used except when the page is leaving, which cannot wait for a promise.
 export function createTransport (url, outbox, refused, accepted, encode) {
+  const KEEPALIVE = 'keepalive' in Request.prototype // where there is fetch, there is Request
   let inflight = 0
   let keepaliveBytes = 0
   let attempt = 0
@@ -64,8 +62,18 @@ export function createTransport (url, outbox, refused, accepted, encode) {
       batch.f = 0
       inflight--
       if (keepalive) keepaliveBytes -= bytes
-      if (status >= 200 && status < 300 && accepted) accepted(text)
-      answered(batch, status, retryAfter, text)
+      const ok = status >= 200 && status < 300
+      if (ok || (status >= 400 && status < 500 && status !== 408 && status !== 429)) {
+        attempt = 0
+        outbox.remove(batch)
+        if (!ok) refused(status, batch, text)
+        else if (accepted) accepted(text)
+      } else {
+        const backoff = Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** attempt++) * (0.5 + Math.random() / 2)
+        waitUntil = Date.now() + Math.max(backoff, retryAfterMs(retryAfter))
+        outbox.save()
+      }
+      pump()
     }
     const post = (payload) => fetch(url, {
       method: 'POST',
@@ -82,27 +90,9 @@ export function createTransport (url, outbox, refused, accepted, encode) {
     return true
   }
 
-  function answered (batch, status, retryAfter, text) {
-    if (status >= 200 && status < 300) {
-      attempt = 0
-      outbox.remove(batch)
-    } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-      attempt = 0
-      outbox.remove(batch)
-      refused(status, batch, text)
-    } else {
-      const backoff = Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** attempt++) * (0.5 + Math.random() / 2)
-      waitUntil = Date.now() + Math.max(backoff, retryAfterMs(retryAfter))
-      outbox.save()
-    }
-    pump()
-  }
-
   /** The page is hidden or going away: send all that waits now, keep a copy in storage. */
   function leave () {
-    outbox.release()
-    outbox.cut()
-    for (const batch of outbox.pending()) if (!send(batch, true)) break
+    for (const batch of outbox.unsent()) if (!send(batch, true)) break
     outbox.save()
   }
 
