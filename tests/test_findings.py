@@ -27,8 +27,10 @@ from tests.scripted import Recorder
 
 
 @pytest.mark.parametrize(("p", "goal", "n"), [
-    # Sauro & Lewis, Quantifying the User Experience (2016), ch. 7, Table 7.1: sample sizes for
-    # problem discovery. Each checked by hand: n = ceil(ln(1 - goal) / ln(1 - p)).
+    # The sample sizes for problem discovery of Sauro & Lewis, Quantifying the User Experience
+    # (2016), ch. 7: n = ceil(ln(1 - goal) / ln(1 - p)), each worked by hand here. Published
+    # worked example: Sauro (2008), "Deriving a Problem Discovery Sample Size" (MeasuringU):
+    # p = 0.10 at 90% gives ln(0.10) / ln(0.90) = 21.85, "22 users" (the row marked below).
     (0.30, 0.85, 6),   # ln .15 / ln .70 = -1.8971 / -0.3567 = 5.32 -> 6
     (0.30, 0.90, 7),   # -2.3026 / -0.3567 = 6.46 -> 7
     (0.30, 0.95, 9),   # -2.9957 / -0.3567 = 8.40 -> 9
@@ -36,7 +38,7 @@ from tests.scripted import Recorder
     (0.25, 0.90, 9),   # -2.3026 / -0.2877 = 8.004 -> 9
     (0.25, 0.95, 11),  # -2.9957 / -0.2877 = 10.41 -> 11
     (0.10, 0.85, 19),  # -1.8971 / -0.1054 = 18.006 -> 19 (0.9^18 = 0.1501: 18 fall just short)
-    (0.10, 0.90, 22),  # -2.3026 / -0.1054 = 21.85 -> 22
+    (0.10, 0.90, 22),  # -2.3026 / -0.1054 = 21.85 -> 22: Sauro (2008), published
     (0.10, 0.95, 29),  # -2.9957 / -0.1054 = 28.43 -> 29
     (0.50, 0.90, 4),   # 1 - 0.5^4 = 0.9375 >= 0.90 > 1 - 0.5^3 = 0.875
     # Nielsen & Landauer's p = 0.31: five users find 1 - 0.69^5 = 84.4% of the problems, just short
