@@ -47,6 +47,6 @@ export function readConfig (script) {
   let token = new URLSearchParams(location.search).get('uxlab') || data.session
   if (token) quietly(() => sessionStorage.setItem(SESSION_KEY, token))
   else token = quietly(() => sessionStorage.getItem(SESSION_KEY))
-  const base = (data.endpoint || (script && script.src ? new URL(script.src).origin : location.origin)).replace(/\/+$/, '')
+  const base = (data.endpoint || (script && script.src ? new URL(script.src, location.href).origin : location.origin)).replace(/\/+$/, '')
   return { token, base, collect: base + '/api/v1/collect' }
 }

@@ -32,6 +32,19 @@ class El {
   closest (sel) { return sel.includes('data-uxlab-mask') && this._up((e) => e.hasAttribute('data-uxlab-mask')) }
   _up (fn) { for (let e = this; e; e = e.parentElement) if (fn(e)) return e; return null }
   getRootNode () { return document }
+  // Enough of Element.matches for the snippet: `:only-of-type`, and lists of `tag`, `[attr]`,
+  // `tag[attr]` and `tag[attr="value"]`.
+  matches (sel) {
+    if (sel === ':only-of-type') {
+      return !this.parentElement || this.parentElement.elements.filter((s) => s.localName === this.localName).length === 1
+    }
+    return sel.split(',').some((part) => {
+      const m = part.trim().match(/^([a-z][\w-]*)?(?:\[([\w-]+)(?:="(.*)")?\])?$/)
+      if (!m) return false
+      const [, tag, attr, value] = m
+      return (!tag || this.localName === tag) && (!attr || (this.hasAttribute(attr) && (value === undefined || this.getAttribute(attr) === value)))
+    })
+  }
 }
 class Text {
   constructor (data) { Object.assign(this, { nodeType: 3, data, parentElement: null }) }

@@ -22,7 +22,7 @@ const tag = (src, dataset = {}) => ({ src, dataset })
 test('the token comes from the participant link and is kept for the next page loads', () => {
   at('https://proto.example/shop/?uxlab=TOKEN1&x=2')
   const first = readConfig(tag('https://ux.example/uxlab.js'))
-  assert.deepEqual(first, { token: 'TOKEN1', collect: 'https://ux.example/api/v1/collect' })
+  assert.deepEqual(first, { token: 'TOKEN1', base: 'https://ux.example', collect: 'https://ux.example/api/v1/collect' })
   assert.equal(stored.get(SESSION_KEY), 'TOKEN1')
   at('https://proto.example/shop/cart') // the next page has no parameter: the tab remembers
   assert.equal(readConfig(tag('https://ux.example/uxlab.js')).token, 'TOKEN1')
