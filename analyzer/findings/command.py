@@ -19,6 +19,7 @@ from typing import Any
 
 from analyzer.cells import csv_cell
 from analyzer.commands import terminal_table
+from analyzer.findings.tables import by_finding
 from analyzer.metrics.analyze import StudyResults, analyze
 from recorder.settings import db_path
 
@@ -107,12 +108,7 @@ def discovery_words(results: StudyResults) -> str:
 def markdown(results: StudyResults) -> str:
     """One section per finding, then the discovery estimate."""
     lines = [f"# Findings: {md(results.data.study.name)}", ""]
-    variants: dict[int, list[dict[str, Any]]] = {}
-    for row in results.finding_variants:
-        variants.setdefault(row["finding"], []).append(row)
-    quotes: dict[int, list[dict[str, Any]]] = {}
-    for row in results.finding_evidence:
-        quotes.setdefault(row["finding"], []).append(row)
+    variants, quotes = by_finding(results.finding_variants), by_finding(results.finding_evidence)
     if not results.findings:
         lines += ["No findings yet.", ""]
     for f in results.findings:

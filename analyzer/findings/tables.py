@@ -65,6 +65,14 @@ class Stored:
     selectors: dict[int, str] = field(default_factory=dict)  # invalid events' targets
 
 
+def by_finding(rows: Iterable[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """Rows of ``finding_variants`` or ``finding_evidence`` grouped by their ``finding``."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["finding"], []).append(row)
+    return groups
+
+
 def read_stored(db_path: str | Path, study_id: str) -> Stored:
     """Read a study's findings, notes, ``[findings]`` options and form-field selectors."""
     conn = store.connect(db_path, readonly=True)

@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from analyzer.findings.command import clock, discovery_words, frequency_words
+from analyzer.findings.tables import by_finding
 from analyzer.metrics.analyze import StudyResults
 from analyzer.report.charts import GRID, INK, MUTED, el, svg, text, tip
 
@@ -59,12 +60,7 @@ class FindingsSection:
 
 def section(results: StudyResults) -> FindingsSection:
     """The Findings section of ``results``."""
-    variants: dict[int, list[dict[str, Any]]] = {}
-    for row in results.finding_variants:
-        variants.setdefault(row["finding"], []).append(row)
-    quotes: dict[int, list[dict[str, Any]]] = {}
-    for row in results.finding_evidence:
-        quotes.setdefault(row["finding"], []).append(row)
+    variants, quotes = by_finding(results.finding_variants), by_finding(results.finding_evidence)
     items = [_item(n, f, variants.get(f["finding"], []), quotes.get(f["finding"], []))
              for n, f in enumerate(results.findings, 1)]  # fmt: skip
     people = sorted({s["participant"] for s in results.sessions})
