@@ -84,6 +84,51 @@ def test_lewis_adjustment_worked_by_hand() -> None:
     assert "rough" in row["caution"]  # four participants
 
 
+#: Sauro & Lewis, Quantifying the User Experience (2nd ed. 2016), ch. 7, Table 7.11: Lewis's (2008)
+#: formative test of an interactive voice response application, six participants, twelve problems.
+#: The table prints each participant's count (2, 5, 2, 3, 4, 4, proportions .17 .42 .17 .25 .33 .33)
+#: and each problem's count (1 2 3 1 1 1 1 1 1 1 5 2, total 20). Every discovery figure depends on
+#: those margins only (p̂ on the total, singletons on the problem counts), so the arrangement of the
+#: X's below is one with exactly the published margins, checked in the test.
+LEWIS_2008 = [
+    # problems 1..12
+    [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0],  # participant 1: 2
+    [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1],  # participant 2: 5
+    [0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0],  # participant 3: 2
+    [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1],  # participant 4: 3
+    [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0],  # participant 5: 4
+    [0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0],  # participant 6: 4
+]
+
+
+def test_lewis_2008_table_7_11_gives_the_chapters_answers() -> None:
+    """The chapter's review questions 4–6 on Table 7.11, worked here step by step::
+
+    p̂ = 20 / (6 × 12) = 0.2778 ("0.28")
+    singletons = 8 (problems 1, 4, 5, 6, 7, 8, 9, 10)
+    normalization: (0.2778 − 1/6)(1 − 1/6) = 0.1111 × 0.8333 = 0.09259
+    Good-Turing: 0.2778 / (1 + 8/12) = 0.2778 / 1.6667 = 0.16667
+    p_adj = (0.09259 + 0.16667) / 2 = 0.12963 ("0.13")
+    share found = 1 − 0.870370^6 = 1 − 0.434735 = 0.565265 ("about 57%")
+    estimated total = 12 / 0.565265 = 21.23 ("about 21", so about 9 not yet seen)
+    n for 85% = ceil(ln 0.15 / ln 0.870370 = 13.66) = 14; 90% = ceil(16.58) = 17; 95% = ceil(21.58) = 22
+    """
+    assert [sum(r) for r in LEWIS_2008] == [2, 5, 2, 3, 4, 4]
+    assert [sum(c) for c in zip(*LEWIS_2008, strict=True)] == [1, 2, 3, 1, 1, 1, 1, 1, 1, 1, 5, 2]
+    people = [f"P{i + 1}" for i in range(6)]
+    matrix = {f"F{j + 1}": {people[i] for i in range(6) if LEWIS_2008[i][j]} for j in range(12)}
+    row = findings.discovery(matrix, people)
+    assert (row["participants"], row["findings"], row["singletons"]) == (6, 12, 8)
+    assert round(row["p_hat"], 2) == 0.28 and row["p_hat"] == pytest.approx(20 / 72)
+    assert round(row["p_adj"], 2) == 0.13 and row["p_adj"] == pytest.approx(0.129630, abs=1e-6)
+    assert round(row["share_found"], 2) == 0.57
+    assert row["share_found"] == pytest.approx(0.565265, abs=1e-6)
+    assert round(row["estimated_total"]) == 21 and round(row["estimated_total"]) - 12 == 9
+    assert (row["n_for_85"], row["n_for_90"], row["n_for_95"]) == (14, 17, 22)
+    twin = naive.discovery(LEWIS_2008)
+    assert row["p_adj"] == pytest.approx(twin["p_adj"], rel=1e-12)
+
+
 @pytest.mark.parametrize(("matrix", "people", "why"), [
     ({}, ["P1", "P2", "P3"], "no findings"),
     ({"F1": {"P1"}}, ["P1"], "fewer than 2 participants"),

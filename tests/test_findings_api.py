@@ -119,7 +119,14 @@ async def test_create_read_update_delete(client: Any, recorded: list[store.Sessi
         {"session": recorded[0].id, "t_s": 10, "text": "hesitated"}]})  # fmt: skip
     assert status == 200 and len(added["evidence"]) == 3 and added["version"] == 3
 
-    status, _ = await call(client, "DELETE", path + "?version=3")
+    # The same observation added again (from the live page, say) is one piece of evidence.
+    status, again = await call(client, "PATCH", path, {"version": 3, "add_evidence": [
+        {"session": recorded[0].id, "t_s": 10, "text": "hesitated"},
+        {"session": recorded[0].id, "t_s": 30.0, "text": "where is the cart?"}]})  # fmt: skip
+    assert status == 200 and again["evidence"] == added["evidence"] and again["version"] == 4
+    assert stored(db_path)[1] == 3
+
+    status, _ = await call(client, "DELETE", path + "?version=4")
     assert status == 204
     assert stored(db_path) == (0, 0, [])
     assert (await call(client, "PATCH", path, {"title": "gone?", "version": 3}))[0] == 404

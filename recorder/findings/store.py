@@ -318,7 +318,7 @@ def create_finding(conn: sqlite3.Connection, study_id: str, body: Any) -> dict[s
              _dumps(fields.get("tasks", [])), _dumps(fields.get("participants", [])), now, now),
         ).lastrowid  # fmt: skip
         assert fid is not None
-        _insert_evidence(conn, fid, fields.get("evidence", []))
+        _insert_evidence(conn, fid, _new_moments(fields.get("evidence", []), set()))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -332,6 +332,17 @@ def _insert_evidence(conn: sqlite3.Connection, finding_id: int,
         "INSERT INTO finding_evidence (finding_id, session_id, t_s, text) VALUES (?, ?, ?, ?)",
         [(finding_id, sid, t_s, text) for sid, t_s, text in moments],
     )
+
+
+def _new_moments(moments: list[tuple[int, float, str | None]],
+                 held: set[tuple[Any, ...]]) -> list[tuple[int, float, str | None]]:  # fmt: skip
+    """The moments not held yet, each once: adding an observation twice keeps one piece of evidence."""
+    out = []
+    for moment in moments:
+        if tuple(moment) not in held:
+            held.add(tuple(moment))
+            out.append(moment)
+    return out
 
 
 def update_finding(conn: sqlite3.Connection, study_id: str, finding_id: int,
@@ -355,9 +366,11 @@ def update_finding(conn: sqlite3.Connection, study_id: str, finding_id: int,
                            f"(now {current['version']}); reload it")  # fmt: skip
         if evidence is not None:
             conn.execute("DELETE FROM finding_evidence WHERE finding_id = ?", (finding_id,))
-            _insert_evidence(conn, finding_id, evidence)
+            _insert_evidence(conn, finding_id, _new_moments(evidence, set()))
         if added:
-            _insert_evidence(conn, finding_id, added)
+            held = set(conn.execute("SELECT session_id, t_s, text FROM finding_evidence"
+                                    " WHERE finding_id = ?", (finding_id,)).fetchall())  # fmt: skip
+            _insert_evidence(conn, finding_id, _new_moments(added, held))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
