@@ -42,6 +42,7 @@ from numba.core import event
 from analyzer import load
 from analyzer.config import numba_cache_dir
 from analyzer.kernels import jit as kernels
+from analyzer.kernels import sqlite_rows
 from recorder.demo.shop import EXAMPLE_STUDY
 from recorder.simulate import generate
 from recorder.storage import store
@@ -55,8 +56,9 @@ KEEP_EVERY_S = 10.0  # how often the columnar caches catch up with the database
 
 
 def kernel_dispatchers() -> list[Any]:
-    """Every jitted function of :mod:`analyzer.kernels.jit`."""
-    return [v for v in vars(kernels).values() if hasattr(v, "py_func") and hasattr(v, "_cache")]
+    """Every jitted function of :mod:`analyzer.kernels.jit` and of the native SQLite reader."""
+    return [v for module in (kernels, sqlite_rows) for v in vars(module).values()
+            if hasattr(v, "py_func") and hasattr(v, "_cache")]  # fmt: skip
 
 
 def cold_kernels() -> list[str]:

@@ -47,7 +47,7 @@ from recorder.storage import store  # noqa: E402
 from recorder.wire import schema  # noqa: E402
 from recorder.wire.studyfile import parse_study  # noqa: E402
 
-BENCH_VERSION = "1"
+BENCH_VERSION = "2"  # 2: sessions have their number (migration 3)
 SIZES = {"small": 12_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 PAGES = ["/", "/shoes", "/shoes/42", "/shoes/7", "/shoes/13", "/cart", "/checkout", "/done", "/help",
          "/help/returns", "/help/shipping", "/search", "/account", "/wishlist", "/about", "/sale"]  # fmt: skip
@@ -145,9 +145,9 @@ class Builder:
             (f"P{number}",),
         )
         sid = c.execute(
-            "INSERT INTO sessions (token, study_id, participant_pk, variant_pk, status, created_at)"
-            " VALUES (?, 'bench', last_insert_rowid(), ?, 'open', 0) RETURNING id",
-            (f"tok{number}", self.variant_pk[variant])).fetchone()[0]  # fmt: skip
+            "INSERT INTO sessions (token, study_id, number, participant_pk, variant_pk, status,"
+            " created_at) VALUES (?, 'bench', ?, last_insert_rowid(), ?, 'open', 0) RETURNING id",
+            (f"tok{number}", number, self.variant_pk[variant])).fetchone()[0]  # fmt: skip
         skew, mod_skew = rng.uniform(-120_000, 120_000), rng.uniform(-2_000, 2_000)
         out: list[tuple[float, tuple[Any, ...]]] = []
         seqs: dict[int, int] = {}

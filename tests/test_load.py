@@ -185,11 +185,10 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     seen: list[tuple[int, int]] = []
     original = load._read_events
 
-    def spy(
-        conn: sqlite3.Connection, study_id: str, after: int, upto: int, scan: bool
-    ) -> dict[str, np.ndarray]:
+    def spy(conn: sqlite3.Connection, db: Path | None, study_id: str, after: int, upto: int,
+            scan: bool, only: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
         seen.append((after, upto))
-        return original(conn, study_id, after, upto, scan)
+        return original(conn, db, study_id, after, upto, scan, only)
 
     monkeypatch.setattr(load, "_read_events", spy)
     return seen
@@ -472,3 +471,82 @@ def test_a_clock_offset_change_after_the_cache_moves_cached_times(
     after = load.load_study_data(db_path, "shop")
     assert_same_data(after, load.load_study_data(db_path, "shop", cache=False))
     assert not np.array_equal(before.events.t, after.events.t)
+
+
+# -- the native reader against Python's sqlite3 ------------------------------------------------
+
+
+def _read_both(db: Path, study_id: str, after: int, upto: int, scan: bool,
+               only: bool) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:  # fmt: skip
+    conn = store.connect(db, readonly=True)
+    try:
+        native = load._read_events(conn, db, study_id, after, upto, scan, only)
+        python = load._read_events(
+            conn, None, study_id, after, upto, scan, only
+        )  # no path: sqlite3
+    finally:
+        conn.close()
+    return native, python
+
+
+def _by_id(rows: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
+    """Rows in a fixed order, every value as the cache stores it (NaN as None)."""
+    cols = {name: np.asarray(rows[name]).astype(dtype) for name, dtype in load.COLUMNS.items()}
+    cols["session"] = np.asarray(rows["session"], np.int64)
+    names = sorted(cols)
+    out = [tuple(None if isinstance(v, float) and np.isnan(v) else v
+                 for v in (cols[n][i].item() for n in names)) for i in range(len(cols["t"]))]  # fmt: skip
+    return sorted(out, key=lambda r: tuple((v is None, v or 0) for v in r))
+
+
+@pytest.mark.skipif(not load.sqlite_rows.available(),
+                    reason="this Python's sqlite3 is not linked to a shared SQLite library")  # fmt: skip
+@pytest.mark.parametrize(("parallel_from", "chunk"), [(10**9, 1 << 20), (1, 1 << 20), (1, 3)])
+def test_the_native_reader_reads_what_sqlite3_reads(db_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    parallel_from: int, chunk: int) -> None:  # fmt: skip
+    """Every column of every event alike, NULLs, page timing and packed SUS answers included,
+    read in one thread or two (the second half's rows moved down past another study's ids),
+    into arrays that grow three rows at a time, filtered by study or not."""
+    monkeypatch.setattr(load, "PARALLEL_FROM", parallel_from)
+    monkeypatch.setattr(load.sqlite_rows, "CHUNK", chunk)
+    shop, other = Recorder(db_path, STUDY), Recorder(db_path, dict(STUDY, id="shop.v2"))
+    for k in range(3):  # the two studies' events interleave in the id order
+        shop_session(shop, f"P{k}", "AB"[k % 2], skew=300.0 * k)
+        shop_session(other, f"Q{k}", "B", skew=-100.0 * k)
+    shop.send(shop.session("P9", "A"), [
+        {"type": "scroll", "t": 10, "depth": 40}, {"type": "error", "t": 20, "msg": "boom"},
+        {"type": "rating", "t": 30, "item": "UMUX-Lite", "values": [6, 5]},
+        {"type": "page", "t": 40, "url": "http://proto.test/demo/A/x", "timing": {}},
+    ], page="odd")  # fmt: skip
+    conn = store.connect(db_path, readonly=True)
+    upto = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+    conn.close()
+    checked = 0
+    for study_id, only in (("shop", False), ("shop.v2", False)):
+        for after in (0, upto // 3):
+            for scan in (True, False):
+                native, python = _read_both(db_path, study_id, after, upto, scan, only)
+                assert set(native) == set(python)
+                assert len(native["t"]) == len(python["t"]) > 0
+                assert _by_id(native) == _by_id(python), (study_id, after, scan)
+                checked += 1
+    # Unfiltered (`only`), over a database of one study: the same again.
+    assert checked == 8
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("DELETE FROM events WHERE session_id IN"
+                    " (SELECT id FROM sessions WHERE study_id = 'shop.v2')")  # fmt: skip
+    native, python = _read_both(db_path, "shop", 0, upto, True, True)
+    assert _by_id(native) == _by_id(python)
+    paged = np.asarray(python["ttfb"])[np.asarray(python["type"]) == schema.PAGE]
+    assert np.isfinite(paged).any() and np.isnan(paged).any()  # both kinds of page row were read
+    shop.close()
+    other.close()
+
+
+def test_a_load_without_the_native_reader_is_the_same(recorder: Recorder, db_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    for k in range(4):
+        shop_session(recorder, f"P{k}", "AB"[k % 2], skew=250.0 * k)
+    native = load.load_study_data(db_path, "shop", cache=False)
+    monkeypatch.setattr(load, "NATIVE", False)
+    assert_same_data(native, load.load_study_data(db_path, "shop", cache=False))
