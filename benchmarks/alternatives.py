@@ -174,6 +174,10 @@ def _finish(att: pd.DataFrame) -> pd.DataFrame:
             (s > 0) & (r > 0), np.sqrt((n / s - 1) ** 2 + (r / n - 1) ** 2), np.nan
         )
     att["direct"] = (att["outcome"] == kernels.SUCCESS) & (s == n)
+    # Skipped and uncoded attempts did not navigate toward the goal: no path figures.
+    navigated = ~att["outcome"].isin([kernels.SKIPPED, kernels.UNCODED]).to_numpy()
+    att["edit"] = np.where(navigated, att["edit"].to_numpy(), -1)
+    att["lostness"] = np.where(navigated, att["lostness"].to_numpy(), np.nan)
     att["distinct"] = att["distinct_pages"]
     att["time"] = att["time"].astype(float)
     att["seq"] = att["seq"].astype(float)

@@ -387,6 +387,10 @@ def pandas_attempts(data: load.StudyData) -> pd.DataFrame:
             np.nan,
         )
     att["direct"] = (att["outcome"] == kernels.SUCCESS) & (s == n)
+    # Skipped and uncoded attempts did not navigate toward the goal: no path figures.
+    navigated = ~att["outcome"].isin([kernels.SKIPPED, kernels.UNCODED]).to_numpy()
+    att["edit"] = np.where(navigated, att["edit"].to_numpy(), -1)
+    att["lostness"] = np.where(navigated, att["lostness"].to_numpy(), np.nan)
     return att
 
 
@@ -482,13 +486,24 @@ def stats_seconds(db: Path) -> float:
 
 
 def measure(db: Path, with_pandas: bool, with_alternatives: bool = True) -> dict[str, Any]:
+    # The baseline in the same run: a cold load through Python's sqlite3 (the fallback reader).
+    load.NATIVE = False
+    cold_sqlite3, slow = timed(lambda: load.load_study_data(db, "bench", cache=False))
+    load.NATIVE = True
     shutil.rmtree(load.cache_folder(db), ignore_errors=True)
     cold, data = timed(lambda: load.load_study_data(db, "bench"))
+    for name in ("t", "type", "key", "target", "label", "task", "value", "x", "y"):
+        assert np.array_equal(
+            getattr(slow.events, name), getattr(data.events, name), equal_nan=True
+        ), name
+    del slow
+    shutil.rmtree(load.cache_folder(db), ignore_errors=True)
+    cold_cli, _ = cli_run(db)  # the first `uxlab analyze` of a study no cache has seen
     warm, data = timed(lambda: load.load_study_data(db, "bench"), repeat=2)
     n = len(data.events.t)
     kernel, (seg, fig) = timed(lambda: run_kernels(data), repeat=5)
     row = {"events": n, "sessions": len(data.sessions), "attempts": len(seg.session), "cold": cold, "warm": warm,
-           "kernels": kernel, "rate": n / kernel}  # fmt: skip
+           "kernels": kernel, "rate": n / kernel, "cold_sqlite3": cold_sqlite3, "cold_cli": cold_cli}  # fmt: skip
     if with_pandas:
         row["pandas"], att = timed(lambda: pandas_attempts(data))
         same_attempts(seg, fig, att)
@@ -540,7 +555,10 @@ def main() -> int:
               f" {r['kernels']:>7.3f}s {r['rate'] / 1e6:>8.1f} M {pandas_cells} {r['analyze']:>9.2f}s"
               f" {r['stats']:>10.2f}s"
               f" {r['cli']:>12.2f}s", flush=True)  # fmt: skip
-        line = f"{'':>10} uxlab analyze peak RSS {r['rss']:,.0f} MB"
+        line = (f"{'':>10} cold load {r['cold']:.2f} s = {r['events'] / r['cold'] / 1e6:.2f} M events/s; through"
+                f" Python's sqlite3 {r['cold_sqlite3']:.2f} s ({r['cold_sqlite3'] / r['cold']:.1f}x slower);"
+                f" first uxlab analyze (no cache) {r['cold_cli']:.2f} s\n"
+                f"{'':>10} uxlab analyze peak RSS {r['rss']:,.0f} MB")  # fmt: skip
         if "polars" in r:
             faster = min(r["polars"], r["duckdb"])
             line += (f"; same attempts table: polars {r['polars']:.2f} s ({r['polars'] / r['kernels']:.0f}x the"
