@@ -121,7 +121,7 @@ class StudyData:
     seq: np.ndarray  # int32
     page: np.ndarray  # int32: interned URL id (pages table)
     ttfb: np.ndarray  # float32: page events' time to first byte (their load ms is in value), NaN
-    targets: dict[int, str]  # selector of every clicked target id
+    targets: dict[int, str]  # selector of every clicked target id and every invalid field's
     labels: dict[int, str]  # text of every marker's and click's label id
 
     @property
@@ -473,9 +473,10 @@ def _study_data(conn: sqlite3.Connection, study: Study, cols: dict[str, np.ndarr
     key = kernels.page_keys(session_start, session_variant, type_, cols["page"], lut)
     crit_targets = {t.success["click"] for t in study.tasks if "click" in t.success}
     crit_labels = {t.success["event"] for t in study.tasks if "event" in t.success}
-    targets = _texts(
-        conn, "targets", "selector", _used(cols["target"], type_ == schema.CLICK), crit_targets
-    )
+    # Clicks' elements, and the form fields that failed validation (the findings' suggestions).
+    targets = _texts(conn, "targets", "selector",
+                     _used(cols["target"], (type_ == schema.CLICK) | (type_ == schema.INVALID)),
+                     crit_targets)  # fmt: skip
     label = marker_edits.final_labels(conn, sessions, session_start, cols)
     labels = _texts(conn, "labels", "text",
                     _used(label, (type_ == schema.MARKER) | (type_ == schema.CLICK)), crit_labels)  # fmt: skip

@@ -51,7 +51,6 @@ class Inputs:
     attempts: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
     page_speed: list[dict[str, Any]]
-    selectors: dict[int, str]
     benchmark: float
 
 
@@ -176,7 +175,7 @@ def _invalid(inp: Inputs) -> list[Any]:
     positions = np.flatnonzero(ev.type == schema.INVALID)
     targets = ev.target[positions].tolist()
     for s, k, t_s, _key, target in zip(*_where(inp, positions), targets, strict=True):
-        element = inp.selectors.get(target, "?")
+        element = inp.data.targets.get(target, "?")
         groups.add(("invalid", tasks[k] if k >= 0 else None, None, None, element), sessions[s],
                    participants[s], t_s, f"{element} failed validation")  # fmt: skip
     return groups.rows(config.SUGGEST_MIN_PARTICIPANTS)

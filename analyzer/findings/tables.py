@@ -46,7 +46,6 @@ from analyzer.metrics.columns import TABLES as TABLE_COLUMNS
 from analyzer.stats import compare as stats
 from recorder.findings import store as findings_store
 from recorder.storage import store
-from recorder.wire import schema
 from recorder.wire.studyfile import StudyError, findings_options
 
 FINDING_COLUMNS = TABLE_COLUMNS["findings"]  # the documented columns, then the appended ones
@@ -62,7 +61,6 @@ class Stored:
     findings: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     benchmark: float | None = None
-    selectors: dict[int, str] = field(default_factory=dict)  # invalid events' targets
 
 
 def by_finding(rows: Iterable[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -74,7 +72,7 @@ def by_finding(rows: Iterable[dict[str, Any]]) -> dict[int, list[dict[str, Any]]
 
 
 def read_stored(db_path: str | Path, study_id: str) -> Stored:
-    """Read a study's findings, notes, ``[findings]`` options and form-field selectors."""
+    """Read a study's findings, notes and ``[findings]`` options (no event: those are loaded)."""
     conn = store.connect(db_path, readonly=True)
     try:
         try:
@@ -83,13 +81,9 @@ def read_stored(db_path: str | Path, study_id: str) -> Stored:
         except sqlite3.OperationalError:  # a database from before migration 4
             findings, notes = [], []
         row = conn.execute("SELECT source FROM studies WHERE id = ?", (study_id,)).fetchone()
-        selectors = dict(conn.execute(
-            "SELECT DISTINCT g.id, g.selector FROM events e JOIN sessions x ON x.id = e.session_id"
-            " JOIN targets g ON g.id = e.target_id WHERE x.study_id = ? AND e.type = ?",
-            (study_id, schema.INVALID)))  # fmt: skip
     finally:
         conn.close()
-    return Stored(findings, notes, _benchmark(row[0] if row else ""), selectors)
+    return Stored(findings, notes, _benchmark(row[0] if row else ""))
 
 
 def _benchmark(source: str | None) -> float | None:

@@ -226,7 +226,7 @@ class StudyResults:
         benchmark = self.stored.benchmark or config.SUCCESS_BENCHMARK
         return suggestion_tables.suggestion_rows(suggestion_tables.Inputs(
             self.data, self.segments, self.figures, self.flags, self.attempts, self.tasks,
-            self.page_speed, self.stored.selectors, benchmark))  # fmt: skip
+            self.page_speed, benchmark))  # fmt: skip
 
     @cached_property
     def _attempt_columns(self) -> AttemptColumns:
