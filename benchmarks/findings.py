@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import analyze as bench  # noqa: E402  (the analyzer benchmark's study builder)
 
 from analyzer.metrics import analyze as metrics  # noqa: E402
-from recorder.findings import pages as console_findings  # noqa: E402
+from recorder.console import findings as console_findings  # noqa: E402
 from recorder.findings import store as fs  # noqa: E402
 from recorder.storage import store  # noqa: E402
 
