@@ -252,9 +252,10 @@ class _Columns:
         self.i8 = np.empty((rows, 4), np.int8)  # type, outcome, kind, interactive
         self.t, self.value = np.empty(rows), np.empty(rows)
         self.xy = np.empty((rows, 2), np.float32)
+        self.ttfb = np.empty(rows, np.float32)  # NaN but on page rows (from the JSON)
         self.need = np.empty((rows, 2), np.int64)  # (row, id) of rows whose value is in the JSON
 
-    ARRAYS = ("session", "i32", "i8", "t", "xy", "value", "need")
+    ARRAYS = ("session", "i32", "i8", "t", "xy", "value", "ttfb", "need")
 
     def grow(self, rows: int) -> None:
         for name in self.ARRAYS:
@@ -263,17 +264,22 @@ class _Columns:
             new[: len(old)] = old
             setattr(self, name, new)
 
-    def move(self, src: int, dst: int, count: int, need_src: int, need_dst: int,
-             need_count: int) -> None:  # fmt: skip
-        if src != dst:
-            for name in self.ARRAYS[:-1]:
-                array = getattr(self, name)
-                array[dst : dst + count] = array[src : src + count]
-        if need_src != need_dst:
-            self.need[need_dst : need_dst + need_count] = self.need[
-                need_src : need_src + need_count
-            ]
-        self.need[need_dst : need_dst + need_count, 0] -= src - dst
+    def move(self, src: int, dst: int, count: int) -> None:
+        for name in self.ARRAYS[:-1]:
+            array = getattr(self, name)
+            array[dst : dst + count] = array[src : src + count]
+
+    def decode(self, db_path: str | Path, sql: str, params: tuple[Any, ...], first: int,
+               end: int) -> None:  # fmt: skip
+        """``value`` and ``ttfb`` from the JSON of the rows ``need[first:end]`` names."""
+        need = self.need[first:end]
+        if not len(need):
+            return
+        ids, decoded = sqlite_rows.read(db_path, sql, params, 1, 2, size_hint=len(need))
+        order = np.argsort(need[:, 1], kind="stable")
+        pos = need[order[np.searchsorted(need[order, 1], ids[:, 0])], 0]
+        self.value[pos] = decoded[:, 0]
+        self.ttfb[pos] = decoded[:, 1]
 
 
 def _read_native(db_path: str | Path, study_id: str, after: int, upto: int, session: str,
@@ -282,8 +288,9 @@ def _read_native(db_path: str | Path, study_id: str, after: int, upto: int, sess
 
     Reading in id order, every row has its own slot (ids are unique): the arrays are
     allocated for the whole id range (untouched memory costs nothing) and two threads
-    fill the two halves at once (the jitted loop releases the GIL); the second half's
-    rows then move down to follow the first's.
+    fill the two halves at once (the jitted loop releases the GIL), each then
+    decoding the JSON of its page rows; the second half's rows then move down to
+    follow the first's.
     """
     filter_sql = "" if only else STUDY_FILTER.format(session=session)
     extra = () if only else (study_id,)
@@ -292,10 +299,10 @@ def _read_native(db_path: str | Path, study_id: str, after: int, upto: int, sess
     cols = _Columns(span if scan else min(span, sqlite_rows.CHUNK))
     bounds = [after + span * k // parts for k in range(parts)] + [upto]
 
-    def part(k: int) -> tuple[int, int, int]:
+    def part(k: int) -> tuple[int, int]:
         start = bounds[k] - after if parts > 1 else 0
-        with sqlite_rows.Query(db_path, NATIVE_SQL.format(filter=filter_sql),
-                               (bounds[k], bounds[k + 1], *extra)) as query:  # fmt: skip
+        params = (bounds[k], bounds[k + 1], *extra)
+        with sqlite_rows.Query(db_path, NATIVE_SQL.format(filter=filter_sql), params) as query:
             n, n_need, pending = start, start, False
             while True:
                 stop = bounds[k + 1] - after if parts > 1 else len(cols.session)
@@ -304,38 +311,32 @@ def _read_native(db_path: str | Path, study_id: str, after: int, upto: int, sess
                     cols.xy, cols.value, cols.need, n_need, schema.PAGE, schema.RATING, pending)  # fmt: skip
                 pending = True
                 if state == 1:
-                    return start, n, n_need
+                    break
                 if state < 0:
                     raise query.failed(state)
                 if parts > 1:  # cannot happen: a half has at most as many rows as ids
                     raise sqlite3.OperationalError("more events than ids in a range")
                 cols.grow(len(cols.session) + max(sqlite_rows.CHUNK, len(cols.session) // 2))
+        cols.ttfb[start:n] = np.nan
+        cols.decode(db_path, NATIVE_DATA_SQL.format(filter=filter_sql), params, start, n_need)
+        return start, n
 
     if parts == 1:
         spans = [part(0)]
     else:
         with ThreadPoolExecutor(parts) as pool:
             spans = list(pool.map(part, range(parts)))
-    n, n_need = spans[0][1], spans[0][2]
-    for start, end, end_need in spans[1:]:
-        cols.move(start, n, end - start, start, n_need, end_need - start)
-        n, n_need = n + end - start, n_need + end_need - start
-    need = cols.need[:n_need]
-    value, ttfb = cols.value[:n], np.full(n, np.nan, np.float32)
-    if n_need:
-        decoded_ids, decoded = sqlite_rows.read(db_path, NATIVE_DATA_SQL.format(filter=filter_sql),
-                                                (after, upto, *extra), 1, 2,
-                                                size_hint=n_need)  # fmt: skip
-        order = np.argsort(need[:, 1], kind="stable")
-        pos = need[order[np.searchsorted(need[order, 1], decoded_ids[:, 0])], 0]
-        value[pos] = decoded[:, 0]
-        ttfb[pos] = decoded[:, 1]
+    n = spans[0][1]
+    for start, end in spans[1:]:
+        if start != n:
+            cols.move(start, n, end - start)
+        n += end - start
     i32, i8, xy = cols.i32[:n], cols.i8[:n], cols.xy[:n]
     return {
         "session": cols.session[:n], "load": i32[:, 0], "seq": i32[:, 1], "page": i32[:, 2],
         "target": i32[:, 3], "label": i32[:, 4], "task_pk": i32[:, 5], "type": i8[:, 0],
         "outcome": i8[:, 1], "kind": i8[:, 2], "interactive": i8[:, 3], "t": cols.t[:n],
-        "x": xy[:, 0], "y": xy[:, 1], "value": value, "ttfb": ttfb,
+        "x": xy[:, 0], "y": xy[:, 1], "value": cols.value[:n], "ttfb": cols.ttfb[:n],
     }  # fmt: skip
 
 

@@ -220,8 +220,8 @@ def order_input(session: np.ndarray, n_sessions: int, t: np.ndarray, load: np.nd
     n = len(session)
     t, load, seq = (
         checked_column(t, np.float64, "t", n),
-        checked_column(load, np.int64, "load", n),
-        checked_column(seq, np.int64, "seq", n),
+        checked_column(load, np.int32, "load", n),  # as the loader keeps them: no copy
+        checked_column(seq, np.int32, "seq", n),
     )
     if n and (session.min() < 0 or session.max() >= n_sessions):
         raise ValueError(f"session: indexes must lie in 0..{n_sessions - 1}")
