@@ -23,7 +23,6 @@ module), :func:`available` is False and callers use :mod:`sqlite3`.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sqlite3
 from collections.abc import Sequence
 from functools import cache
@@ -174,31 +173,26 @@ def fill_events(functions: np.ndarray, stmt: int, start: int, stop: int, session
         n += 1
 
 
-def _linked_library() -> str | None:
-    """The SQLite library Python's sqlite3 module is linked to (its path), if it is a shared one."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            for line in maps:
-                path = line.rsplit(None, 1)[-1] if "/" in line else ""
-                if "libsqlite3" in Path(path).name:
-                    return path
-    except OSError:
-        pass
-    return ctypes.util.find_library("sqlite3")
-
-
 @cache
 def _library() -> ctypes.CDLL | None:
-    name = _linked_library()
-    if not name:
-        return None
+    """SQLite's C functions as Python's sqlite3 module reaches them, or None.
+
+    Looked up through the ``_sqlite3`` extension's own handle: ``dlsym`` searches
+    the module and then the libraries it depends on, so this is the very SQLite
+    Python uses, never a second copy that some other package brought into the
+    process (two copies in one process would break each other's POSIX locks).
+    A Python with SQLite linked in without exported symbols gives None.
+    """
     try:
-        lib = ctypes.CDLL(name)
+        import _sqlite3
+
+        lib = ctypes.CDLL(_sqlite3.__file__)
         lib.sqlite3_libversion.restype = ctypes.c_char_p
-    except (OSError, AttributeError):
+        version = lib.sqlite3_libversion().decode()
+    except (ImportError, OSError, AttributeError, TypeError):
         return None
-    if lib.sqlite3_libversion().decode() != sqlite3.sqlite_version:
-        return None  # not the library Python uses: do not mix two SQLite versions on one file
+    if version != sqlite3.sqlite_version:
+        return None  # cannot happen through the module's own handle; refuse rather than guess
     p, i, i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_int64
     signatures = {
         "sqlite3_open_v2": (i, [ctypes.c_char_p, ctypes.POINTER(p), i, ctypes.c_char_p]),
