@@ -550,3 +550,18 @@ def test_a_load_without_the_native_reader_is_the_same(recorder: Recorder, db_pat
     native = load.load_study_data(db_path, "shop", cache=False)
     monkeypatch.setattr(load, "NATIVE", False)
     assert_same_data(native, load.load_study_data(db_path, "shop", cache=False))
+
+
+@pytest.mark.skipif(not load.sqlite_rows.available(),
+                    reason="this Python's sqlite3 is not linked to a shared SQLite library")  # fmt: skip
+def test_the_native_reader_says_what_sqlite_says(db_path: Path, tmp_path: Path) -> None:
+    store.open_db(db_path).close()
+    with pytest.raises(sqlite3.OperationalError, match="no such column: nope"):
+        load.sqlite_rows.read(db_path, "SELECT nope FROM events", (), 1, 0)
+    with pytest.raises(sqlite3.OperationalError, match="cannot open"):
+        load.sqlite_rows.read(tmp_path / "absent.db", "SELECT 1", (), 1, 0)
+    ints, floats = load.sqlite_rows.read(db_path, "SELECT 7, NULL, 2.5 UNION ALL SELECT ?, ?, NULL",
+                                         (8, 1.5), 1, 2, size_hint=1)  # fmt: skip
+    assert ints.tolist() == [[7], [8]]
+    assert np.isnan(floats[0, 0]) and floats[0, 1] == 2.5
+    assert floats[1, 0] == 1.5 and np.isnan(floats[1, 1])
