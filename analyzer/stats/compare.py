@@ -282,8 +282,8 @@ def time_summary(times_s: Sequence[float], confidence: float = CONFIDENCE) -> Ti
 
 
 @dataclass(frozen=True, kw_only=True)
-class Comparison:
-    """B against A as a difference B - A, with its interval and test.
+class _Tested:
+    """What every comparison of B against A carries besides its effect.
 
     ``test`` names the test behind ``statistic`` and ``p_value`` and is None
     when no test could run; ``note`` says why a test was chosen or not run.
@@ -292,7 +292,6 @@ class Comparison:
     test: str | None = None
     statistic: float | None = None
     p_value: float | None = None
-    difference: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
     value_a: float | None = None
@@ -304,6 +303,13 @@ class Comparison:
     constant: bool = False  # no variation at all (R: "essentially constant"): no test, no interval
     clipped: str | None = None  # "low", "high" or "both": the interval bound(s) set to the scale's
 
+
+@dataclass(frozen=True, kw_only=True)
+class Comparison(_Tested):
+    """B against A as a difference B - A, with its interval and test."""
+
+    difference: float | None = None
+
     @property
     def effect(self) -> float | None:
         """The difference (the table's ``difference`` column)."""
@@ -311,23 +317,13 @@ class Comparison:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TimeComparison:
-    """B against A as a ratio of geometric-mean times B / A, with its interval and test."""
+class TimeComparison(_Tested):
+    """B against A as a ratio of geometric-mean times B / A, with its interval and test.
 
-    test: str | None = None
-    statistic: float | None = None
-    p_value: float | None = None
+    ``clipped`` is never set for times: a ratio's interval lies above 0 already.
+    """
+
     ratio: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    value_a: float | None = None
-    value_b: float | None = None
-    n_a: int = 0
-    n_b: int = 0
-    paired: bool = False
-    note: str | None = None
-    constant: bool = False  # no variation at all (R: "essentially constant"): no test, no interval
-    clipped: str | None = None  # never set for times: a ratio's interval lies above 0 already
 
     @property
     def effect(self) -> float | None:
