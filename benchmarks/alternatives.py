@@ -293,7 +293,7 @@ def polars_attempts(data: load.StudyData) -> pd.DataFrame:
         .otherwise(col("shortest").fill_null(0)))  # fmt: skip
     att_pd = pd.DataFrame({c: table[c].to_numpy() for c in table.columns if c != "path"})
     att_pd["edit"] = [
-        _levenshtein(list(path) if path is not None else [], [ord(c) - 48 for c in expected])
+        levenshtein(list(path) if path is not None else [], [ord(c) - 48 for c in expected])
         if expected
         else -1
         for path, expected in zip(table["path"].to_list(), table["expected"].to_list(), strict=True)
@@ -301,7 +301,8 @@ def polars_attempts(data: load.StudyData) -> pd.DataFrame:
     return _finish(att_pd)
 
 
-def _levenshtein(a: list[int], b: list[int]) -> int:
+def levenshtein(a: list[int], b: list[int]) -> int:
+    """Edit distance of two paths, in plain Python (the twins' and pandas' per-row step)."""
     prev = list(range(len(b) + 1))
     for i, x in enumerate(a, 1):
         row = [i]

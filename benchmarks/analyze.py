@@ -369,7 +369,7 @@ def pandas_attempts(data: load.StudyData) -> pd.DataFrame:
     expected = [rules.expected_keys[rules.expected_start[k] : rules.expected_start[k + 1]].tolist()
                 for k in range(len(rules.criterion))]  # fmt: skip
     att["edit"] = [
-        _levenshtein(p, expected[k]) if expected[k] else -1
+        alternatives.levenshtein(p, expected[k]) if expected[k] else -1
         for p, k in zip(path, att["task"], strict=True)
     ]
     att["variant"] = ev.session_variant[att["session"].to_numpy()]
@@ -392,16 +392,6 @@ def pandas_attempts(data: load.StudyData) -> pd.DataFrame:
     att["edit"] = np.where(navigated, att["edit"].to_numpy(), -1)
     att["lostness"] = np.where(navigated, att["lostness"].to_numpy(), np.nan)
     return att
-
-
-def _levenshtein(a: list[int], b: list[int]) -> int:
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        row = [i]
-        for j, y in enumerate(b, 1):
-            row.append(min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = row
-    return prev[-1]
 
 
 def run_kernels(data: load.StudyData) -> tuple[kernels.Segments, kernels.Attempts]:
