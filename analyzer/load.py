@@ -60,23 +60,29 @@ COLUMNS = {"t": np.float64, "load": np.int32, "seq": np.int32, "type": np.int8, 
            "kind": np.int8, "interactive": np.int8, "x": np.float32, "y": np.float32,
            "value": np.float64, "ttfb": np.float32}  # fmt: skip
 
+# Decoded from an event's JSON: a page's load and TTFB ms, and a multi-item rating's answers.
 _PACKED = " | ".join(
     f"(ifnull(json_extract(data, '$.values[{k}]'), 0) << {4 * k})" for k in range(MAX_ANSWERS)
 )
+_LOAD_MS = (
+    "coalesce(json_extract(data, '$.timing.load'), json_extract(data, '$.timing.loadEventEnd'))"
+)
+_TTFB_MS = (
+    "coalesce(json_extract(data, '$.timing.ttfb'), json_extract(data, '$.timing.responseStart'))"
+)
+_ANSWERS_IN_JSON = f"type = {schema.RATING} AND value IS NULL AND data IS NOT NULL"
+STUDY_FILTER = "AND {session} IN (SELECT id FROM sessions WHERE study_id = ?)"
+
 EVENTS_SQL = f"""
 SELECT (session_id << 32) | load_id,
        seq | (type << 32) | (ifnull(outcome, 0) << 40) | (ifnull(kind, 0) << 48)
            | ((ifnull(interactive, -1) + 1) << 56),
        ifnull(page_id, -1), ifnull(target_id, -1), ifnull(label_id, -1), ifnull(task_pk, -1),
        t, x, y,
-       CASE WHEN type = {schema.PAGE} THEN coalesce(json_extract(data, '$.timing.load'),
-                                                    json_extract(data, '$.timing.loadEventEnd'))
-            WHEN type = {schema.RATING} AND value IS NULL AND data IS NOT NULL
-                THEN {_PACKED}
+       CASE WHEN type = {schema.PAGE} THEN {_LOAD_MS} WHEN {_ANSWERS_IN_JSON} THEN {_PACKED}
             ELSE value END,
-       CASE WHEN type = {schema.PAGE} THEN coalesce(json_extract(data, '$.timing.ttfb'),
-                                                    json_extract(data, '$.timing.responseStart')) END
-FROM events WHERE id > ? AND id <= ? AND {{session}} IN (SELECT id FROM sessions WHERE study_id = ?)
+       CASE WHEN type = {schema.PAGE} THEN {_TTFB_MS} END
+FROM events WHERE id > ? AND id <= ? {{filter}}
 """
 # The native reader (analyzer.kernels.sqlite_rows.fill_events) reads the plain columns in one
 # pass and decodes the JSON only of the rows that need it in a second: json_extract on every row
@@ -89,17 +95,11 @@ FROM events WHERE id > ? AND id <= ? {filter}
 """
 NATIVE_DATA_SQL = f"""
 SELECT id,
-       CASE WHEN type = {schema.PAGE} THEN coalesce(json_extract(data, '$.timing.load'),
-                                                    json_extract(data, '$.timing.loadEventEnd'))
-            ELSE {_PACKED} END,
-       CASE WHEN type = {schema.PAGE} THEN coalesce(json_extract(data, '$.timing.ttfb'),
-                                                    json_extract(data, '$.timing.responseStart')) END
-FROM events WHERE id > ? AND id <= ?
-  AND (type = {schema.PAGE} OR (type = {schema.RATING} AND value IS NULL AND data IS NOT NULL))
-  {{filter}}
+       CASE WHEN type = {schema.PAGE} THEN {_LOAD_MS} ELSE {_PACKED} END,
+       CASE WHEN type = {schema.PAGE} THEN {_TTFB_MS} END
+FROM events WHERE id > ? AND id <= ? AND (type = {schema.PAGE} OR ({_ANSWERS_IN_JSON})) {{filter}}
 ORDER BY id
 """
-STUDY_FILTER = "AND {session} IN (SELECT id FROM sessions WHERE study_id = ?)"
 ROW_DTYPE = np.dtype([("sl", np.int64), ("packed", np.int64), ("page", np.int64), ("target", np.int64),
                       ("label", np.int64), ("task_pk", np.int64), ("t", np.float64), ("x", np.float64),
                       ("y", np.float64), ("value", np.float64), ("ttfb", np.float64)])  # fmt: skip
@@ -231,8 +231,8 @@ def _read_events(conn: sqlite3.Connection, db_path: str | Path | None, study_id:
             return _read_native(db_path, study_id, after, upto, session, scan, only)
         except sqlite3.OperationalError:  # the library refused (a locked file, say): the slow way
             pass
-    rows = np.fromiter(conn.execute(EVENTS_SQL.format(session=session), (after, upto, study_id)),
-                       dtype=ROW_DTYPE)  # fmt: skip
+    sql = EVENTS_SQL.format(filter=STUDY_FILTER.format(session=session))
+    rows = np.fromiter(conn.execute(sql, (after, upto, study_id)), dtype=ROW_DTYPE)
     sl, packed = rows["sl"], rows["packed"]
     return {
         "session": sl >> 32, "load": sl & 0xFFFFFFFF, "seq": packed & 0xFFFFFFFF,
