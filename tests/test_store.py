@@ -271,3 +271,25 @@ def test_session_by_number(fresh_db: sqlite3.Connection) -> None:
         store.session_by_number(fresh_db, "checkout-2026", 3)
     with pytest.raises(store.StoreError, match="no session 1"):
         store.session_by_number(fresh_db, "nope", 1)
+
+
+def test_none_binds_null_through_the_registered_adapter(fresh_db: sqlite3.Connection) -> None:
+    """The store's NULL adapter (a faster path through sqlite3's binding) still stores NULL,
+    and an event's absent fields are NULL, not the text 'None' or 0."""
+    assert sqlite3.adapters[(type(None), sqlite3.PrepareProtocol)](None) is None
+    assert fresh_db.execute("SELECT ? IS NULL, typeof(?)", (None, None)).fetchone() == (1, "null")
+    session = store.new_session(fresh_db, "checkout-2026", "P01", "A")
+    t = now_ms()
+    rows = schema.validate_events(
+        [{"seq": 0, "t": t, "type": "scroll", "depth": 40}],
+        schema.Options(types=schema.PARTICIPANT_TYPES),
+    )
+    store.EventStore(fresh_db).write(
+        [(session, schema.SOURCE_SNIPPET, schema.Batch(session.token, "l1", t, rows), t + 5)]
+    )
+    stored = fresh_db.execute(
+        "SELECT typeof(page_id), typeof(target_id), typeof(label_id), typeof(task_pk),"
+        " typeof(outcome), typeof(kind), typeof(interactive), typeof(x), typeof(y),"
+        " typeof(value), typeof(data) FROM events"
+    ).fetchone()
+    assert stored == ("null",) * 9 + ("real", "null")

@@ -30,6 +30,15 @@ from recorder.wire.studyfile import Replay, Study, StudyError, Task, Variant, de
 if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
     import sqlite_utils
 
+# CPython's sqlite3 binds a parameter directly only when it is exactly an int, float, str
+# or bytearray; anything else, None included, first goes through its adapter protocol: a
+# registry lookup, then ``__adapt__`` and ``__conform__`` looked up and not found. For
+# None that search cost more than the rest of an event's row (``executemany`` of the
+# collector's rows, 7 NULLs in 16 columns: 4.1 us a row, 2.7 with this). An adapter
+# registered for NoneType ends the search at the registry; it returns None, which binds
+# NULL exactly as before. Process-wide, like every sqlite3 adapter, and harmless so.
+sqlite3.register_adapter(type(None), {}.get)
+
 PAGES_META = "pages:"  # meta name prefix of a study's [pages] table (JSON)
 
 
