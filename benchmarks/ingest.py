@@ -132,7 +132,9 @@ def _cpu_seconds(pid: int) -> float:
 NULL_ADAPTER = (type(None), sqlite3.PrepareProtocol)
 
 
-def raw_rates(rows: list[tuple[object, ...]], folder: Path, name: str = "raw") -> tuple[float, float]:
+def raw_rates(
+    rows: list[tuple[object, ...]], folder: Path, name: str = "raw"
+) -> tuple[float, float]:
     """executemany of the same rows: a plain table, and uxlab's schema with its unique index."""
     plain = sqlite3.connect(folder / f"{name}.db", isolation_level=None)
     plain.execute("PRAGMA journal_mode = WAL")
@@ -230,7 +232,9 @@ def main() -> None:
     print(
         f"  cpu           server {server_cpu:.0%} of a core (with its writer process), load generator {client_cpu:.0%}"
     )
-    print("raw sqlite3.executemany (Python's default binding), same rows, one transaction, fresh WAL database:")
+    print(
+        "raw sqlite3.executemany (Python's default binding), same rows, one transaction, fresh WAL database:"
+    )
     print(f"  plain table   {plain_rate:>12,.0f} rows/s   collector/raw = {rate / plain_rate:.2f}")
     print(
         f"  uxlab schema  {schema_rate:>12,.0f} rows/s   collector/raw = {rate / schema_rate:.2f}"
