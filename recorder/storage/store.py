@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import math
 import secrets
 import sqlite3
 import time
@@ -609,16 +610,24 @@ INSERT_EVENT = (
 # parameters stay under 999, the oldest SQLite's limit on parameters of one statement.
 ROWS_PER_INSERT = 62
 _INSERT_MANY: dict[int, str] = {}
+# How the writer's hot loop writes NULL without binding None (which, even with the adapter
+# above, costs a registry lookup per NULL): a NaN binds as NULL (SQLite stores no NaN, its
+# sqlite3_bind_double turns one into NULL), and for ``data``, the one text column, "" is
+# turned into NULL by the statement (no event's data is the empty string: it is JSON or NULL).
+NULL_NUMBER = math.nan
+NULL_DATA = ""
 
 
 def insert_events(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
-    """Insert event rows (the columns of :data:`INSERT_EVENT`); return how many were new."""
+    """Insert event rows (the columns of :data:`INSERT_EVENT`; NULL as None, or as
+    :data:`NULL_NUMBER` and :data:`NULL_DATA`); return how many were new."""
     accepted = 0
     for start in range(0, len(rows), ROWS_PER_INSERT):
         chunk = rows[start : start + ROWS_PER_INSERT]
         sql = _INSERT_MANY.get(len(chunk))
         if sql is None:
             head, marks = INSERT_EVENT.split(" VALUES ")
+            marks = marks.replace(", ?)", ", NULLIF(?, ''))")
             sql = _INSERT_MANY[len(chunk)] = f"{head} VALUES {', '.join([marks] * len(chunk))}"
         accepted += conn.execute(sql, list(chain.from_iterable(chunk))).rowcount
     return accepted
@@ -793,20 +802,28 @@ class EventStore:
     def _rows(
         self, session: SessionRef, load_id: int, rows: list[schema.Row]
     ) -> list[tuple[Any, ...]]:
-        """Rows with interned ids; the writer's hot loop, hence the inlined lookups."""
+        """Rows with interned ids, NULL written as :data:`NULL_NUMBER` and :data:`NULL_DATA`;
+        the writer's hot loop, hence the inlined lookups."""
         page, target, label, sid = self.pages, self.targets, self.labels, session.id
         pages, targets, labels = page.ids.get, target.ids.get, label.ids.get
+        null = NULL_NUMBER
         out: list[tuple[Any, ...]] = []
         append = out.append
         for row in rows:
             seq, t, code, url, sel, text, task, outcome, kind, interactive, x, y, value, data = row
             append((
                 sid, load_id, seq, t, code,
-                None if url is None else (pages(url) or page(url)),
-                None if sel is None else (targets(sel) or target(sel)),
-                None if text is None else (labels(text) or label(text)),
-                None if task is None else self._task(session.study_id, task),
-                outcome, kind, interactive, x, y, value, data,
+                null if url is None else (pages(url) or page(url)),
+                null if sel is None else (targets(sel) or target(sel)),
+                null if text is None else (labels(text) or label(text)),
+                null if task is None else self._task(session.study_id, task),
+                null if outcome is None else outcome,
+                null if kind is None else kind,
+                null if interactive is None else interactive,
+                null if x is None else x,
+                null if y is None else y,
+                null if value is None else value,
+                NULL_DATA if data is None else data,
             ))  # fmt: skip
         return out
 
