@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # sqlite-utils (0.3 s to import) is needed only to migrate
 # collector's rows, 7 NULLs in 16 columns: 4.1 us a row, 2.7 with this). An adapter
 # registered for NoneType ends the search at the registry; it returns None, which binds
 # NULL exactly as before. Process-wide, like every sqlite3 adapter, and harmless so.
-sqlite3.register_adapter(type(None), {}.get)
+sqlite3.register_adapter(type(None), {}.get)  # type: ignore[arg-type]
 
 PAGES_META = "pages:"  # meta name prefix of a study's [pages] table (JSON)
 
