@@ -202,8 +202,12 @@ def _code(
 
 
 def _data(fields: dict[str, Any]) -> str | None:
-    kept = {k: v for k, v in fields.items() if v is not None}
-    return orjson.dumps(kept).decode() if kept else None
+    """The fields that are not None, as JSON text (None when there are none)."""
+    for value in fields.values():
+        if value is None:  # rarer than not, on the hot path: filter only then
+            kept = {k: v for k, v in fields.items() if v is not None}
+            return orjson.dumps(kept).decode() if kept else None
+    return orjson.dumps(fields).decode() if fields else None
 
 
 COORD = 1e7  # pixels: generous, but finite
