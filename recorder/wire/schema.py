@@ -243,11 +243,12 @@ def without_token(url: str | None) -> str | None:
 # their values (:data:`BUILDERS`). The declaration is checked two ways from that one
 # source: field by field in Python (:func:`validate_events`, which names the first bad field),
 # and by a msgspec decoder made from the same declarations (:func:`decode_batch`), which
-# checks a whole batch while parsing it, in C, about five times as fast. The decoder only
-# ever says yes or "ask the field-by-field check": whatever it refuses, or cannot take
-# (custom events, moderator events, repeated seq), goes the Python way, which decides and
-# words the error. ``tests/test_schema.py`` checks on generated batches that what the
-# decoder takes gives the very rows the Python check gives.
+# checks a whole batch while parsing it, in C (18 us for 50 events, where orjson and the
+# field-by-field check take 126 us; the rows are then built by the same functions, 50 us).
+# The decoder only ever says yes or "ask the field-by-field check": whatever it refuses, or
+# cannot take (custom events, moderator events, repeated seq), goes the Python way, which
+# decides and words the error. ``tests/test_wire_decoder.py`` checks on generated batches
+# that what the decoder takes gives the very rows the Python check gives.
 
 STR, NUM, INT, BOOL, FLAG, CODE, TIMING, ANY = range(8)
 
