@@ -256,3 +256,24 @@ def test_a_repeated_seq_is_left_to_the_check_which_refuses_it() -> None:
     reference, fast = both_ways(body, SNIPPET)
     assert fast is None
     assert str(reference) == "events[1].seq: 4 repeated in this batch"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # JSON objects with a key twice (json.dumps cannot write them): orjson keeps the last.
+        b'{"v":1,"session":"tok","page":"p1","sent":1764000000000.0,"events":[{"type":"scroll",'
+        b'"seq":0,"t":1764000000000.0,"depth":5,"type":"resize","w":1,"h":2}]}',
+        b'{"v":1,"session":"tok","page":"p1","sent":1764000000000.0,"session":"other","events":'
+        b'[{"type":"scroll","seq":0,"t":1764000000000.0,"depth":5}]}',
+        b'{"v":1,"session":"tok","page":"p1","sent":1764000000000.0,"events":[{"type":"scroll",'
+        b'"seq":0,"t":1764000000000.0,"depth":500,"depth":5,"seq":1}]}',
+        b'{"v":1,"session":"tok","page":"p1","sent":1764000000000.0,"events":[{"type":"click",'
+        b'"seq":0,"t":1764000000000.0,"x":1,"y":2,"interactive":true,"x":"left"}]}',
+    ],
+)
+def test_a_key_given_twice_reads_as_orjson_reads_it(body: bytes) -> None:
+    reference, fast = both_ways(body, SNIPPET)
+    if fast is not None:
+        assert not isinstance(reference, BadInput)
+        assert fast[0] == reference[0] and typed(fast[1]) == typed(reference[1])
