@@ -96,7 +96,13 @@ def page_key(url: str, variant_url: str, pages: Pages = DEFAULT) -> str:
     """
     base, bare = _bare(variant_url), _bare(url)
     inside = bare == base or bare.startswith(base + "/")
-    path = bare[len(base) :] if inside else urlsplit(url).path
+    if inside:
+        path = bare[len(base) :]
+    else:
+        try:
+            path = urlsplit(url).path
+        except ValueError:  # no URL urlsplit reads (an unclosed "[" host): as the JS twin does
+            path = bare
     fragment = url.split("#", 1)[1] if "#" in url else ""
     return key_of(path, fragment, pages)
 

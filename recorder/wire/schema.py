@@ -11,6 +11,7 @@ analyzer, so they never change meaning: new types get new codes.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
@@ -215,6 +216,7 @@ COORD = 1e7  # pixels: generous, but finite
 
 TOKEN_PARAM = "uxlab"  # the participant's link carries the session token in this query parameter
 TOKEN_MARK = f"{TOKEN_PARAM}="
+_TOKEN_TEXT = re.compile("(?<=[?&])" + re.escape(TOKEN_MARK) + "[^&#]*")
 
 
 def participant_link(variant_url: str, token: str) -> str:
@@ -232,7 +234,10 @@ def without_token(url: str | None) -> str | None:
     """
     if url is None or TOKEN_MARK not in url:
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # no URL urlsplit reads (an unclosed "[" host): the token cut out as text
+        return _TOKEN_TEXT.sub("", url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != TOKEN_PARAM]
     return urlunsplit(parts._replace(query=urlencode(query)))
 

@@ -110,7 +110,10 @@ def _ident(value: Any, where: str) -> str:
 def _url(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise StudyError(f"{where}: must be a URL string")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed "[" host
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise StudyError(f"{where}: must be an http(s) URL, got {value!r}")
     return value
