@@ -89,7 +89,10 @@ def read_cookie(request: web.Request) -> SignIn | None:
     """The request's sign-in, or None when the cookie is missing, forged or expired."""
     raw = request.cookies.get(COOKIE, "")
     parts = raw.split(".")
-    if len(parts) != 4 or parts[0] != "v1" or not parts[1].isdigit():
+    # ASCII digits only, and few: str.isdigit() also says yes to "²", which int() refuses.
+    if len(parts) != 4 or parts[0] != "v1" or not (parts[1].isascii() and parts[1].isdigit()):
+        return None
+    if len(parts[1]) > 12:
         return None
     issued, nonce = int(parts[1]), parts[2]
     expected = cookie_value(_key(request), issued, nonce)

@@ -114,14 +114,20 @@ async def test_the_collect_answer_tells_the_snippet_to_record(client: Any, repla
         (orjson.dumps({"v": 2}), "v: must be 1"),
         (None, "chunks[0].seq"),
         (b"[1, 2]", "body"),
+        ("deep", "nested too deeply"),  # found in review: orjson reads 300 levels, writes 254
     ],
 )
 async def test_bad_bodies_are_400_and_store_nothing(client: Any, replay_session: Any, db_path: Path,
-                                                    raw: bytes | None, message: str) -> None:  # fmt: skip
+                                                    raw: bytes | str | None, message: str) -> None:  # fmt: skip
     if raw is None:
         raw = body(
             replay_session.token, [{"seq": -1, "t": now_ms(), "events": rr_events(now_ms())}]
         )
+    elif raw == "deep":
+        t = int(now_ms())
+        deep = "[" * 300 + "]" * 300
+        raw = (f'{{"v":1,"session":"{replay_session.token}","page":"p","sent":{t},"chunks":[{{"seq":0,'
+               f'"t":{t},"events":[{{"type":2,"timestamp":{t},"data":{deep}}}]}}]}}').encode()  # fmt: skip
     resp = await client.post("/api/v1/replay", data=raw)
     assert resp.status == 400
     answer = await resp.json()

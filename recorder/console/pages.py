@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
@@ -63,7 +62,14 @@ from recorder.web import (
 )
 from recorder.wire import links
 from recorder.wire.schema import participant_link
-from recorder.wire.studyfile import Study, StudyError, parse_study, read_study, study_json
+from recorder.wire.studyfile import (
+    Study,
+    StudyError,
+    parse_study,
+    read_study,
+    study_json,
+    study_toml,
+)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -267,9 +273,11 @@ async def save_study(request: web.Request) -> web.Response:
         study, text = _parse_study_text(upload.file.read(), upload.filename or "the file")
     elif isinstance(path, str) and path.strip():
         try:
-            study, text = await asyncio.get_running_loop().run_in_executor(
-                None, read_study, Path(path.strip()).expanduser()
-            )
+            file = Path(path.strip()).expanduser()
+        except RuntimeError as exc:  # ~user of no such user
+            raise ApiError(400, f"path: {exc}") from None
+        try:
+            study, text = await asyncio.get_running_loop().run_in_executor(None, read_study, file)
         except StudyError as exc:
             raise ApiError(400, str(exc)) from None
     elif form.get("demo"):
@@ -284,11 +292,9 @@ async def save_study(request: web.Request) -> web.Response:
 def _parse_study_text(raw: bytes, name: str) -> tuple[Study, str]:
     try:
         text = raw.decode("utf-8")
-        return parse_study(tomllib.loads(text)), text
+        return parse_study(study_toml(text, name)), text
     except UnicodeDecodeError:
         raise ApiError(400, f"study: {name} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ApiError(400, f"study: {name} is not valid TOML ({exc})") from None
     except StudyError as exc:
         raise ApiError(400, f"study: {exc}") from None
 

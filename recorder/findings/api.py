@@ -107,7 +107,7 @@ async def delete_finding(request: web.Request) -> web.Response:
     _writer(request)
     study, fid = request.match_info["study"], _finding_id(request)
     given = request.query.get("version")
-    if given is not None and not given.isdigit():
+    if given is not None and not (given.isascii() and given.isdigit() and len(given) <= 18):
         raise ApiError(400, "version: must be a whole number")
     version = int(given) if given is not None else None
     await _call(request, lambda c: fs.delete_finding(c, study, fid, version))

@@ -180,7 +180,7 @@ def _evidence(conn: sqlite3.Connection, study_id: str, value: Any,
         if unknown:
             raise FindingError(f"{where}.{sorted(unknown)[0]}: unknown field")
         number, t_s = item.get("session"), item.get("t_s")
-        if isinstance(number, bool) or not isinstance(number, int):
+        if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < 2**63:
             raise FindingError(f"{where}.session: must be a session number")
         session = session_by_number(conn, study_id, number)
         if session is None:
@@ -230,7 +230,7 @@ def check_body(conn: sqlite3.Connection, study_id: str, body: Any,
         out["add_evidence"] = _evidence(conn, study_id, body["add_evidence"], "add_evidence")
     if partial:
         version = body.get("version")
-        if isinstance(version, bool) or not isinstance(version, int):
+        if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version < 2**63:
             raise FindingError("version: required, the finding's version you read")
         out["version"] = version
     return out

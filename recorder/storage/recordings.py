@@ -120,7 +120,11 @@ def _chunk_row(chunk: Any, i: int, seen: set[int]) -> schema.Row:
             if isinstance(href, str):
                 event["data"]["href"] = schema.without_token(href)
     first = float(events[0]["timestamp"])
-    packed = zlib.compress(orjson.dumps(events), 6)
+    try:
+        text = orjson.dumps(events)
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (254 levels)
+        raise schema.BadInput(f"chunks[{i}].events: nested too deeply") from None
+    packed = zlib.compress(text, 6)
     return (seq, first, base64.b64encode(packed).decode("ascii"))
 
 

@@ -29,7 +29,10 @@ class Mismatch:
 
 
 def _host_port(url: str) -> tuple[str, int | None]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # no URL urlsplit reads (the request's Host header "[x")
+        return "", None
     try:
         port = parts.port
     except ValueError:  # a port out of range: not ours, whatever it is

@@ -339,19 +339,40 @@ def _replay(doc: dict[str, Any]) -> Replay | None:
     return Replay(mask=mask, block=block)
 
 
+MAX_STUDY_BYTES = 1 << 20  # a study file is a few KB
+
+
 def read_study(path: str | Path) -> tuple[Study, str]:
     """Read and check a study file; return the study and the file's text."""
+    file = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if file.exists() and not file.is_file():  # a folder, a device, a pipe that would block
+            raise StudyError(f"cannot read {path}: not a file")
+        with file.open("rb") as f:
+            raw = f.read(MAX_STUDY_BYTES + 1)
     except OSError as exc:
         raise StudyError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError:  # a NUL character in the name
+        raise StudyError(f"cannot read {str(path)!r}: not a file name") from None
+    if len(raw) > MAX_STUDY_BYTES:
+        raise StudyError(
+            f"{path}: larger than {MAX_STUDY_BYTES >> 20} MB; a study file is a few KB"
+        )
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise StudyError(f"{path}: not a text file (a study file is TOML in UTF-8)") from None
+    return parse_study(study_toml(text, str(path))), text
+
+
+def study_toml(text: str, name: str) -> dict[str, Any]:
+    """A study file's TOML, or :class:`StudyError` naming ``name``."""
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise StudyError(f"{path}: not valid TOML ({exc})") from None
-    return parse_study(doc), text
+        raise StudyError(f"{name}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise StudyError(f"{name}: not valid TOML (nested too deeply)") from None
 
 
 def study_json(study: Study) -> dict[str, Any]:
