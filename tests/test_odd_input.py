@@ -123,3 +123,46 @@ async def test_a_host_header_urlsplit_cannot_read_is_no_500(client: Any) -> None
     """The study page compares the server's own URL (from the Host header) with the variants'."""
     resp = await client.get(f"/studies/{STUDY}", headers={**ADMIN, "Host": "[x"})
     assert resp.status < 500, await resp.text()
+
+
+async def test_numbers_in_paths_are_ascii_digits(client: Any, fresh_db: sqlite3.Connection,
+                                                 db_path: Path) -> None:  # fmt: skip
+    """A route's number matched other scripts' digits (int() reads "\u0661" as 1): session 1
+    was closed by ``/sessions/\u0661/close``. Now such a path is no route."""
+    store.new_session(fresh_db, STUDY, "P01", "A")
+    before = rows(db_path)
+    resp = await client.post(f"{API}/sessions/\u0661/close", headers=ADMIN)
+    assert resp.status == 404
+    assert rows(db_path) == before
+    assert (await client.post(f"{API}/sessions/1/close", headers=ADMIN)).status == 200
+
+
+async def test_a_participant_id_with_control_characters_is_400(client: Any, db_path: Path) -> None:
+    before = rows(db_path)
+    body = {"participant": "P\u0000\u001f", "variant": "A"}
+    resp = await client.post(f"{API}/sessions", json=body, headers=ADMIN)
+    assert resp.status == 400
+    assert "participant" in (await resp.json())["error"]
+    assert rows(db_path) == before
+
+
+@pytest.mark.parametrize("port", ["99999999", "abc"])
+def test_a_variant_port_that_is_no_port_is_refused(port: str) -> None:
+    from recorder.wire.studyfile import parse_study
+    from tests.conftest import STUDY_DOC
+
+    doc = {**STUDY_DOC, "variants": [{"id": "A", "url": f"http://proto.test:{port}/A/"}]}
+    with pytest.raises(StudyError, match=r"variants\[0\]\.url: must be an http\(s\) URL"):
+        parse_study(doc)
+
+
+@pytest.mark.parametrize(("t", "status"), [("5", 200), ("inf", 400), ("1e999", 400), ("nan", 400)])
+async def test_the_replay_page_takes_finite_seconds(
+    client: Any, fresh_db: sqlite3.Connection, t: str, status: int
+) -> None:
+    """``?t=inf`` put ``Infinity`` in the page's JSON, which no browser parses."""
+    store.new_session(fresh_db, STUDY, "P01", "A")
+    assert (await client.get("/login?token=test-admin-token", allow_redirects=False)).status == 303
+    resp = await client.get(f"/studies/{STUDY}/sessions/1/replay?t={t}")
+    assert resp.status == status, await resp.text()
+    assert "Infinity" not in await resp.text()

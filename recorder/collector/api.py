@@ -236,7 +236,7 @@ def add_routes(app: web.Application) -> None:
     app[SNIPPET_KEY] = (STATIC / "uxlab.js").read_bytes()
     app.router.add_post("/api/v1/collect", collect)
     app.router.add_route("OPTIONS", "/api/v1/collect", preflight)
-    session = r"/api/v1/studies/{study}/sessions/{number:\d{1,12}}"
+    session = r"/api/v1/studies/{study}/sessions/{number:[0-9]{1,12}}"
     app.router.add_post(session + "/events", moderator_events)
     app.router.add_post(session + "/close", close_session)
     # Deprecated (removed in the next release): the session's token in the path.

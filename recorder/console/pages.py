@@ -558,7 +558,7 @@ def add_routes(app: web.Application) -> None:
     for base in ("/studies/{study}", "/observe/{study}/{key}"):
         add(base, study_page)
         add(base + "/sessions.json", sessions_json)
-        add(base + r"/sessions/{session:\d{1,12}}", session_page)
-        add(base + r"/sessions/{session:\d{1,12}}/state", session_state)
-        add(base + r"/sessions/{session:\d{1,12}}/ws", session_ws)
+        add(base + r"/sessions/{session:[0-9]{1,12}}", session_page)
+        add(base + r"/sessions/{session:[0-9]{1,12}}/state", session_state)
+        add(base + r"/sessions/{session:[0-9]{1,12}}/ws", session_ws)
     add("/console/static/{name}", static_file)

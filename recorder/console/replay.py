@@ -18,6 +18,7 @@ recorder`` stays light.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from aiohttp import web
@@ -72,7 +73,10 @@ async def replay_page(request: web.Request) -> web.StreamResponse:
     study, info, has = await in_thread(request, lambda c: _page_data(c, who.study, sid))
     start = request.query.get("t", "")
     try:
-        t = max(0.0, float(start)) if start else None
+        t = float(start) if start else None
+        if t is not None and not math.isfinite(t):  # "inf" and "nan" read as floats
+            raise ValueError(start)
+        t = None if t is None else max(0.0, t)
     except ValueError:
         raise ApiError(
             400, f"t: give seconds from the session's first event, not {start!r}"
@@ -113,8 +117,8 @@ async def delete_recording(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     """Register the replay page, the recording JSON and the delete endpoint."""
     for base in ("/studies/{study}", "/observe/{study}/{key}"):
-        app.router.add_get(base + r"/sessions/{session:\d{1,12}}/replay", replay_page)
-        app.router.add_get(base + r"/sessions/{session:\d{1,12}}/recording.json", recording_json)
+        app.router.add_get(base + r"/sessions/{session:[0-9]{1,12}}/replay", replay_page)
+        app.router.add_get(base + r"/sessions/{session:[0-9]{1,12}}/recording.json", recording_json)
     app.router.add_delete(
-        r"/api/v1/studies/{study}/sessions/{session:\d{1,12}}/recording", delete_recording
+        r"/api/v1/studies/{study}/sessions/{session:[0-9]{1,12}}/recording", delete_recording
     )

@@ -157,7 +157,7 @@ def add_routes(app: web.Application) -> None:
     add("/demo/{variant}", add_slash)
     add("/demo/{variant}/", page("home.html", "Running shoes"))
     add("/demo/{variant}/shoes", page("shoes.html", "Shoes"))
-    add(r"/demo/{variant}/shoes/{id:\d{1,6}}", product)
+    add(r"/demo/{variant}/shoes/{id:[0-9]{1,6}}", product)
     add("/demo/{variant}/cart", page("cart.html", "Your cart"))
     add("/demo/{variant}/checkout", page("checkout.html", "Checkout"))
     add("/demo/{variant}/done", page("done.html", "Order placed"))

@@ -150,7 +150,7 @@ def add_routes(app: web.Application) -> None:
     base = "/api/v1/studies/{study}"
     app.router.add_get(base + "/findings", list_findings)
     app.router.add_post(base + "/findings", create_finding)
-    app.router.add_patch(base + r"/findings/{finding:\d{1,12}}", update_finding)
-    app.router.add_delete(base + r"/findings/{finding:\d{1,12}}", delete_finding)
+    app.router.add_patch(base + r"/findings/{finding:[0-9]{1,12}}", update_finding)
+    app.router.add_delete(base + r"/findings/{finding:[0-9]{1,12}}", delete_finding)
     app.router.add_get(base + "/notes", list_notes)
-    app.router.add_post(base + r"/sessions/{session:\d{1,12}}/notes", add_note)
+    app.router.add_post(base + r"/sessions/{session:[0-9]{1,12}}/notes", add_note)

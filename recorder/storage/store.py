@@ -482,7 +482,7 @@ def new_session(
     if variant not in {v.id for v in study.variants}:
         raise StoreError(f"study {study_id!r} has no variant {variant!r} (variants: "
                          f"{', '.join(v.id for v in study.variants)})")  # fmt: skip
-    if not participant or len(participant) > schema.MAX_ID_LEN:
+    if not participant or len(participant) > schema.MAX_ID_LEN or not participant.isprintable():
         raise StoreError("participant: give a short pseudonymous id such as P07")
     token = secrets.token_urlsafe(18)
     now = time.time()

@@ -112,7 +112,8 @@ def _url(value: Any, where: str) -> str:
         raise StudyError(f"{where}: must be a URL string")
     try:
         parts = urlsplit(value)
-    except ValueError:  # e.g. an unclosed "[" host
+        parts.port  # noqa: B018 - raises for a port that is no number or past 65535
+    except ValueError:  # e.g. an unclosed "[" host, port 99999999
         parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise StudyError(f"{where}: must be an http(s) URL, got {value!r}")
