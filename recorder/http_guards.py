@@ -94,6 +94,8 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(decoded))
     if not decoder.eof:
         raise web.HTTPBadRequest(reason="body: the compressed stream stops short")
+    if decoder.unused_data:  # bytes after the stream (a second gzip member): not silently dropped
+        raise web.HTTPBadRequest(reason="body: bytes after the compressed stream")
     return decoded
 
 

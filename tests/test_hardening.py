@@ -151,6 +151,8 @@ def _bad_requests(srv: Server, token: str, cookie: str, csrf: str) -> dict[str, 
                                               b"\x1f\x8b\x08\x00garbage!", (b"Content-Encoding: gzip",)),
         "truncated gzip body": request(port, "POST", "/api/v1/collect", zipped[: len(zipped) // 2],
                                        (b"Content-Encoding: gzip",)),
+        "bytes after a gzip body": request(port, "POST", "/api/v1/collect", zipped + zipped,
+                                           (b"Content-Encoding: gzip",)),
         "deflate body that is not deflate": request(port, "POST", "/api/v1/collect", b"garbage!",
                                                     (b"Content-Encoding: deflate",)),
         "unknown Content-Encoding": request(port, "POST", "/api/v1/collect", scroll,
@@ -182,6 +184,10 @@ def test_bad_bytes_and_bodies_get_a_json_4xx_and_change_nothing(served: Server) 
     assert "nested too deeply" in answers["custom.data nested 300 levels"].json()["error"]
     assert answers["Origin not UTF-8"].json()["error"] == "Origin: not valid UTF-8"
     assert answers["gzip bomb"].status == 413 and answers["Content-Encoding br"].status == 415
+    assert (
+        answers["bytes after a gzip body"].json()["error"]
+        == "body: bytes after the compressed stream"
+    )
     zipped = request(served.port, "POST", "/api/v1/collect", gzip.compress(_scroll(token)),
                      (b"Content-Encoding: gzip",))  # fmt: skip
     assert (zipped.status, zipped.json()) == (200, {"accepted": 1, "duplicates": 0})

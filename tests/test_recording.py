@@ -110,6 +110,7 @@ async def test_the_collect_answer_tells_the_snippet_to_record(client: Any, repla
     ("raw", "message"),
     [
         (b"\x1f\x8b\x08\x00broken", "not valid gzip"),
+        ("twice", "bytes after the gzip stream"),  # a second member was silently dropped
         (orjson.dumps({"v": 1, "session": "x", "page": "p", "sent": 1.7e12}), "chunks"),
         (orjson.dumps({"v": 2}), "v: must be 1"),
         (None, "chunks[0].seq"),
@@ -123,6 +124,9 @@ async def test_bad_bodies_are_400_and_store_nothing(client: Any, replay_session:
         raw = body(
             replay_session.token, [{"seq": -1, "t": now_ms(), "events": rr_events(now_ms())}]
         )
+    elif raw == "twice":
+        one = body(replay_session.token, [{"seq": 0, "t": now_ms(), "events": rr_events(now_ms())}])
+        raw = one + one
     elif raw == "deep":
         t = int(now_ms())
         deep = "[" * 300 + "]" * 300

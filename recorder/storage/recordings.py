@@ -63,6 +63,8 @@ def inflate(body: bytes) -> bytes:
         raise schema.BadInput(f"body: unpacks to more than {MAX_INFLATED} bytes")
     if not unpack.eof:
         raise schema.BadInput("body: not valid gzip (truncated)")
+    if unpack.unused_data:  # bytes after the stream (a second member): not silently dropped
+        raise schema.BadInput("body: bytes after the gzip stream")
     return text
 
 
