@@ -38,7 +38,11 @@ def hostile_study(db: Path) -> None:
     try:
         store.save_study(conn, parse_study(STUDY_DOC))
         for n, participant in enumerate(["=cmd|'/C calc'!A0", "-3", "P\x1b]0;pwned\x07", "@P4"]):
-            info = store.new_session(conn, STUDY, participant, "AB"[n % 2])
+            if participant.isprintable():
+                info = store.new_session(conn, STUDY, participant, "AB"[n % 2])
+            else:  # refused since session 4; a database from before may still hold one
+                info = store.new_session(conn, STUDY, f"P{n}", "AB"[n % 2])
+                conn.execute("UPDATE participants SET id = ? WHERE id = ?", (participant, f"P{n}"))
             base = f"http://proto.test/{info.variant}"
             page = [
                 {"seq": 0, "t": T0, "type": "page", "url": f"{base}/"},
