@@ -85,10 +85,7 @@ async def collect(request: web.Request) -> web.Response:
     received = time.time() * 1000.0
     body = await read_body(request, request.app[SETTINGS_KEY].max_body)
     decoded = schema.decode_batch(body)
-    if decoded is None:
-        token, page, sent, events = schema.batch_header(_parse(body), needs_session=True)
-    else:
-        token, page, sent, events = decoded
+    token, page, sent, events = decoded or schema.batch_header(_parse(body), needs_session=True)
     assert token is not None
     entry = request.app[SESSIONS_KEY].get(token)
     origin = request.headers.get("Origin")

@@ -73,10 +73,12 @@ async def replay_page(request: web.Request) -> web.StreamResponse:
     study, info, has = await in_thread(request, lambda c: _page_data(c, who.study, sid))
     start = request.query.get("t", "")
     try:
-        t = float(start) if start else None
-        if t is not None and not math.isfinite(t):  # "inf" and "nan" read as floats
-            raise ValueError(start)
-        t = None if t is None else max(0.0, t)
+        t = None
+        if start:
+            t = float(start)
+            if not math.isfinite(t):  # "inf" and "nan" read as floats
+                raise ValueError(start)
+            t = max(0.0, t)
     except ValueError:
         raise ApiError(
             400, f"t: give seconds from the session's first event, not {start!r}"

@@ -110,14 +110,19 @@ def _ident(value: Any, where: str) -> str:
 def _url(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise StudyError(f"{where}: must be a URL string")
+    if not _http_url(value):
+        raise StudyError(f"{where}: must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _http_url(value: str) -> bool:
+    """An http(s) URL with a host, that urlsplit reads, port included."""
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises for a port that is no number or past 65535
     except ValueError:  # e.g. an unclosed "[" host, port 99999999
-        parts = urlsplit("")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise StudyError(f"{where}: must be an http(s) URL, got {value!r}")
-    return value
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _path(value: Any, where: str) -> str:
