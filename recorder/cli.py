@@ -280,7 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = session.add_parser(
         "close", help="close a session", epilog="example: uxlab session close TOKEN"
     )
-    p.add_argument("token", help="the session's token (uxlab session list STUDY shows them)")
+    p.add_argument(
+        "token",
+        help="the session's token (uxlab session list STUDY shows them); one"
+        " made by an earlier uxlab may begin with '-': give it after --, as in"
+        " uxlab session close -- -Xy…",
+    )
     _db_arg(p)
     p.set_defaults(func=cmd_session_close)
     p = session.add_parser(

@@ -47,6 +47,24 @@ def test_study_and_session_round_trip(tmp_path: Path) -> None:
     assert "closed" in out.stdout
 
 
+def test_a_token_that_begins_with_a_dash_closes_after_double_dash(tmp_path: Path) -> None:
+    """New tokens never begin with '-'; one from an earlier uxlab is given after ``--``."""
+    db = str(tmp_path / "u.db")
+    study = tmp_path / "demo.toml"
+    assert run("study", "example", "-o", str(study)).returncode == 0
+    assert run("study", "create", str(study), "--db", db).returncode == 0
+    out = run("session", "new", "demo-shop", "--participant", "P01", "--variant", "A", "--db", db)
+    token = out.stdout.split("token: ")[1].split()[0]
+    conn = store.open_db(db)
+    with conn:
+        conn.execute("UPDATE sessions SET token = ? WHERE token = ?", ("-Old" + token, token))
+    conn.close()
+    out = run("session", "close", "-Old" + token, "--db", db)
+    assert out.returncode == 2 and "give it after --" in run("session", "close", "-h").stdout
+    out = run("session", "close", "--db", db, "--", "-Old" + token)
+    assert out.returncode == 0 and "closed" in out.stdout, out.stderr
+
+
 MISTAKES = [
     (["study", "create", "missing.toml"], "cannot read missing.toml"),
     (["session", "new", "nope", "--participant", "P1", "--variant", "A"], "no study 'nope'"),

@@ -62,6 +62,14 @@ def test_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
     assert path.read_text().startswith("hello")
 
 
+def test_tokens_never_begin_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token the command line would read as an option is drawn again (1 draw in 64)."""
+    assert not any(store.new_token(18).startswith("-") for _ in range(2000))
+    draws = iter(["-first", "second"])
+    monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: next(draws))
+    assert store.new_token(18) == "second"
+
+
 def test_study_update_keeps_ids_and_refuses_to_drop_used_tasks(
     fresh_db: sqlite3.Connection,
 ) -> None:

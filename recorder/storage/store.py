@@ -474,6 +474,18 @@ class SessionInfo:
     replay: Replay | None = None
 
 
+def new_token(nbytes: int) -> str:
+    """A URL-safe random token that does not begin with ``-``.
+
+    A command line reads an argument that begins with ``-`` as an option, so such a token
+    could not be given to ``uxlab session close``; one draw in 64 did. Drawing again costs
+    under a bit of the token's randomness.
+    """
+    while (token := secrets.token_urlsafe(nbytes)).startswith("-"):
+        pass
+    return token
+
+
 def new_session(
     conn: sqlite3.Connection, study_id: str, participant: str, variant: str
 ) -> SessionInfo:
@@ -484,7 +496,7 @@ def new_session(
                          f"{', '.join(v.id for v in study.variants)})")  # fmt: skip
     if not participant or len(participant) > schema.MAX_ID_LEN or not participant.isprintable():
         raise StoreError("participant: give a short pseudonymous id such as P07")
-    token = secrets.token_urlsafe(18)
+    token = new_token(18)
     now = time.time()
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -591,7 +603,7 @@ def admin_token(conn: sqlite3.Connection, given: str | None) -> str:
         return given
     token = meta_get(conn, "admin_token")
     if token is None:
-        token = secrets.token_urlsafe(24)
+        token = new_token(24)
         conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('admin_token', ?)", (token,))
         token = meta_get(conn, "admin_token")
     assert token is not None
