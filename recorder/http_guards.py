@@ -1,7 +1,8 @@
 """What stands between the network and the handlers: bad header bytes, a trusted proxy,
 and logs that never carry a token.
 
-- :func:`read_body` decodes a ``gzip`` or ``deflate`` body (aiohttp's own decoding is
+- :func:`read_body` (or :func:`decode_body` for a body read otherwise) decodes a
+  ``gzip`` or ``deflate`` body (aiohttp's own decoding is
   off, :data:`RUNNER_OPTIONS`, so that every bad body gets the JSON error shape).
 - :func:`header_bytes_middleware` refuses a request whose header values are not
   UTF-8 (aiohttp decodes them with ``surrogateescape``; such a string cannot be
@@ -81,7 +82,12 @@ async def header_bytes_middleware(request: web.Request, handler: Handler) -> web
 async def read_body(request: web.Request, limit: int) -> bytes:
     """The request's body, decoded from its ``Content-Encoding``; 400 when it does not
     decode or stops short, 413 when it decodes to more than ``limit`` bytes."""
-    body = await request.read()
+    return decode_body(request, await request.read(), limit)
+
+
+def decode_body(request: web.Request, body: bytes, limit: int) -> bytes:
+    """``body`` as read from ``request``, decoded from its ``Content-Encoding`` (see
+    :func:`read_body`)."""
     wbits = CODINGS.get(request.headers.get("Content-Encoding", "").strip().lower())
     if wbits is None or not body:
         return body

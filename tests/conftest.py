@@ -70,11 +70,25 @@ def fresh_db(db_path: Path) -> Iterator[sqlite3.Connection]:
 @pytest.fixture
 async def client(fresh_db: sqlite3.Connection, db_path: Path, aiohttp_client: Any) -> Any:
     """An aiohttp test client on the collector over a real socket and a real SQLite file."""
-    from recorder.http_guards import RUNNER_OPTIONS
     from recorder.server import create_app
 
     settings = Settings(db=str(db_path), admin_token="test-admin-token", max_body=64 * 1024)
-    return await aiohttp_client(create_app(settings), server_kwargs=RUNNER_OPTIONS)
+    return await serve_app(aiohttp_client, create_app(settings))
+
+
+async def serve_app(aiohttp_client: Any, app: Any) -> Any:
+    """A test client on ``app`` served with the runner options `uxlab serve` uses.
+
+    ``aiohttp_client(app, server_kwargs=...)`` hands them to ``TestServer.__init__``, which
+    drops them (aiohttp 3.14): they go to ``start_server`` here.
+    """
+    from aiohttp.test_utils import TestServer
+
+    from recorder.http_guards import RUNNER_OPTIONS
+
+    server = TestServer(app)
+    await server.start_server(**RUNNER_OPTIONS)
+    return await aiohttp_client(server)
 
 
 def uxlab_cmd(*args: str) -> list[str]:

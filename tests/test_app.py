@@ -10,10 +10,9 @@ from typing import Any
 import orjson
 import pytest
 
-from recorder.http_guards import RUNNER_OPTIONS
 from recorder.storage import store
 from recorder.wire import schema
-from tests.conftest import now_ms
+from tests.conftest import now_ms, serve_app
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
@@ -449,7 +448,7 @@ async def test_in_thread_writer_stores_the_same(
 
     token = store.new_session(fresh_db, "checkout-2026", "P01", "A").token
     settings = Settings(db=str(db_path), admin_token="test-admin-token", writer_process=False)
-    client = await aiohttp_client(create_app(settings), server_kwargs=RUNNER_OPTIONS)
+    client = await serve_app(aiohttp_client, create_app(settings))
     doc = batch(token, clicks(5))
     assert await post(client, doc) == (200, {"accepted": 5, "duplicates": 0})
     assert await post(client, doc) == (200, {"accepted": 0, "duplicates": 5})

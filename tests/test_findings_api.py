@@ -9,6 +9,7 @@ without its CSRF token, 404 for what is not there.
 from __future__ import annotations
 
 import copy
+import gzip
 import re
 import sqlite3
 from pathlib import Path
@@ -222,6 +223,20 @@ async def test_malformed_body_is_400(client: Any, recorded: list[store.SessionIn
     status, answer = await call(client, "POST", f"{API}/findings", raw)
     assert status == 400 and answer["status"] == 400
     assert stored(db_path)[0] == 0
+
+
+async def test_a_gzip_body_is_read_as_on_the_collector(
+    client: Any, recorded: list[store.SessionInfo], db_path: Path
+) -> None:
+    """``Content-Encoding: gzip`` is decoded; a body that does not decode is a 400."""
+    headers = {**ADMIN, "Content-Encoding": "gzip"}
+    raw = gzip.compress(orjson.dumps(good(recorded)))
+    status, answer = await call(client, "POST", f"{API}/findings", raw, headers)
+    assert status == 201, answer
+    status, answer = await call(client, "POST", f"{API}/findings", orjson.dumps(good(recorded)),
+                                headers)  # fmt: skip
+    assert status == 400 and "does not decode as its Content-Encoding" in answer["error"]
+    assert stored(db_path)[:2] == (1, 2)
 
 
 # -- who may do what -------------------------------------------------------------------------

@@ -291,3 +291,22 @@ async def test_events_packed_by_rrwebs_packer_are_unpacked(client: Any, replay_s
     bad = body(replay_session.token, [{"seq": 1, "t": t, "events": ["not packed"]}], packed=False)
     resp = await client.post("/api/v1/replay", data=bad)
     assert resp.status == 400 and "packed by rrweb's packer" in (await resp.json())["error"]
+
+
+async def test_a_body_in_a_content_encoding_is_decoded(client: Any, replay_session: Any,
+                                                       db_path: Path) -> None:  # fmt: skip
+    """``Content-Encoding`` is honoured here as on the collector: a deflate body is read, a
+    body that does not decode as its coding is a 400 that stores nothing."""
+    t = now_ms()
+    plain = body(replay_session.token, [{"seq": 0, "t": t, "events": rr_events(t)}], packed=False)
+    resp = await client.post("/api/v1/replay", data=zlib.compress(plain),
+                             headers={"Content-Encoding": "deflate"})  # fmt: skip
+    assert resp.status == 200, await resp.text()
+    packed = body(replay_session.token, [{"seq": 1, "t": t, "events": rr_events(t)}])
+    resp = await client.post("/api/v1/replay", data=gzip.compress(packed),
+                             headers={"Content-Encoding": "gzip"})  # fmt: skip
+    assert resp.status == 200, await resp.text()  # a gzip recording, sent gzip once more
+    resp = await client.post("/api/v1/replay", data=plain, headers={"Content-Encoding": "gzip"})
+    assert resp.status == 400
+    assert "does not decode as its Content-Encoding" in (await resp.json())["error"]
+    assert [seq for _, seq, _ in stored(db_path)] == [0, 1]

@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from recorder.collector.api import _store
+from recorder.http_guards import decode_body
 from recorder.storage import recordings as recording
 from recorder.web import SESSIONS_KEY, SETTINGS_KEY, ApiError, request_origin
 
@@ -41,7 +42,8 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
 async def post_recording(request: web.Request) -> web.Response:
     """``POST /api/v1/replay``: a batch of recording chunks of one page load."""
     received = time.time() * 1000.0
-    body = await _read_body(request, request.app[SETTINGS_KEY].max_body * BODY_FACTOR)
+    limit = request.app[SETTINGS_KEY].max_body * BODY_FACTOR
+    body = decode_body(request, await _read_body(request, limit), limit)
     if not body:
         raise ApiError(400, "body: empty")
     batch = recording.parse_recording(body)

@@ -26,7 +26,8 @@ from aiohttp import web
 
 from recorder.auth import is_moderator, observer_ok, require_moderator
 from recorder.findings import store as fs
-from recorder.web import LIVE_KEY, ApiError, in_thread, json_response
+from recorder.http_guards import read_body
+from recorder.web import LIVE_KEY, SETTINGS_KEY, ApiError, in_thread, json_response
 from recorder.wire import schema
 
 OBSERVER_HEADER = "X-Observer-Key"
@@ -53,7 +54,7 @@ def _writer(request: web.Request) -> None:
 
 
 async def _body(request: web.Request) -> Any:
-    raw = await request.read()
+    raw = await read_body(request, request.app[SETTINGS_KEY].max_body)
     if not raw:
         raise schema.BadInput("body: empty; send a JSON object")
     return schema.parse_body(raw)
