@@ -361,6 +361,33 @@ async def test_participant_and_moderator_write_to_the_same_session(
     assert count_events(db_path) == 3
 
 
+async def test_a_page_load_key_belongs_to_its_sender(
+    client: Any, token: str, db_path: Path
+) -> None:
+    """The console's batches and the snippet's (with its recordings) never share a page load:
+    a batch with another sender's key is a 400 that stores nothing, and each sender's own
+    resend is still a duplicate, not a refusal."""
+    path = f"/api/v1/sessions/{token}/events"
+    assert (await post(client, batch(token, clicks(2), page="load-1")))[0] == 200
+    assert (await post(client, mod_batch(MODERATOR_EVENTS[:1], page="console-1"), path,
+                       headers=ADMIN))[0] == 200  # fmt: skip
+    status, body = await post(client, mod_batch(MODERATOR_EVENTS[1:2], page="load-1"), path,
+                              headers=ADMIN)  # fmt: skip
+    assert status == 400 and body["error"].startswith("page: 'load-1' is a page load of another")
+    status, body = await post(client, batch(token, clicks(2, start=5), page="console-1"))
+    assert status == 400 and body["error"].startswith("page: 'console-1'")
+    assert await post(client, batch(token, clicks(2), page="load-1")) == (
+        200, {"accepted": 0, "duplicates": 2})  # fmt: skip
+    assert await post(client, mod_batch(MODERATOR_EVENTS[:1], page="console-1"), path,
+                      headers=ADMIN) == (200, {"accepted": 0, "duplicates": 1})  # fmt: skip
+    with sqlite3.connect(db_path) as conn:
+        loads = conn.execute("SELECT key, source FROM page_loads ORDER BY id").fetchall()
+        per_load = conn.execute("SELECT pl.key, count(*) FROM events e JOIN page_loads pl"
+                                " ON pl.id = e.load_id GROUP BY pl.key ORDER BY pl.key").fetchall()  # fmt: skip
+    assert loads == [("load-1", schema.SOURCE_SNIPPET), ("console-1", schema.SOURCE_MODERATOR)]
+    assert per_load == [("console-1", 1), ("load-1", 2)]
+
+
 async def test_moderator_events_for_unknown_session_are_401(client: Any) -> None:
     path = "/api/v1/sessions/nope/events"
     assert (await post(client, mod_batch(MODERATOR_EVENTS), path, headers=ADMIN))[0] == 401

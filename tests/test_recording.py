@@ -310,3 +310,20 @@ async def test_a_body_in_a_content_encoding_is_decoded(client: Any, replay_sessi
     assert resp.status == 400
     assert "does not decode as its Content-Encoding" in (await resp.json())["error"]
     assert [seq for _, seq, _ in stored(db_path)] == [0, 1]
+
+
+async def test_a_recording_never_joins_the_consoles_page_load(client: Any, replay_session: Any,
+                                                              db_path: Path) -> None:  # fmt: skip
+    """Recordings share the snippet's page loads; the console's keys are not theirs."""
+    t = now_ms()
+    console = {"v": 1, "page": "console-1", "sent": t,
+               "events": [{"seq": 0, "t": t, "type": "marker", "kind": "note", "text": "hm"}]}  # fmt: skip
+    resp = await client.post(f"/api/v1/sessions/{replay_session.token}/events", json=console,
+                             headers={"Authorization": "Bearer test-admin-token"})  # fmt: skip
+    assert resp.status == 200, await resp.text()
+    chunk = [{"seq": 0, "t": t, "events": rr_events(t)}]
+    resp = await client.post("/api/v1/replay", data=body(replay_session.token, chunk, "console-1"))
+    assert resp.status == 400 and "another sender" in (await resp.json())["error"]
+    assert stored(db_path) == []
+    resp = await client.post("/api/v1/replay", data=body(replay_session.token, chunk))
+    assert resp.status == 200 and len(stored(db_path)) == 1

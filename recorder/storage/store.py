@@ -700,7 +700,8 @@ class EventStore:
         self.pages = Interner(conn, "pages", "url")
         self.targets = Interner(conn, "targets", "selector")
         self.labels = Interner(conn, "labels", "text")
-        self.loads: dict[tuple[int, str], list[float]] = {}  # (session, key) -> [id, offset]
+        # (session, key) -> [id, offset, source]
+        self.loads: dict[tuple[int, str], list[float]] = {}
         self.tasks: dict[tuple[str, str], int] = {}
 
     def write(
@@ -722,20 +723,17 @@ class EventStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for session, source, batch, received in batches:
+                try:
+                    # Checked before anything of the batch is written, so a refused batch
+                    # leaves nothing behind to roll back.
+                    self._check(session, source, batch)
+                except StoreError as exc:
+                    results.append(exc)
+                    continue
                 if source == SOURCE_RECORDING:
                     results.append(self._write_recording(session, batch, received))
-                    continue
-                if source == schema.SOURCE_MODERATOR:  # only the console's events name tasks
-                    try:
-                        # Tasks are checked before anything of the batch is written, so a
-                        # refused batch leaves nothing behind to roll back.
-                        named = (row[schema.ROW_TASK] for row in batch.rows)
-                        for task in {task for task in named if task is not None}:
-                            self._task(session.study_id, task)
-                    except StoreError as exc:
-                        results.append(exc)
-                        continue
-                results.append(self._write_batch(session, source, batch, received))
+                else:
+                    results.append(self._write_batch(session, source, batch, received))
             conn.execute("COMMIT")
         except BaseException:
             self.forget()
@@ -749,6 +747,34 @@ class EventStore:
             interner.forget()
         self.loads.clear()
         self.tasks.clear()
+
+    def _check(self, session: SessionRef, source: int, batch: schema.Batch) -> None:
+        """:class:`StoreError` for a batch the store refuses: a page-load key another sender
+        already uses in this session (the snippet's loads, with their recordings, and the
+        console's are kept apart), or a task the study no longer has."""
+        sender = schema.SOURCE_SNIPPET if source == SOURCE_RECORDING else source
+        owner = self._load_owner(session.id, batch.load)
+        if owner is not None and owner != sender:
+            raise StoreError(f"page: {batch.load[:64]!r} is a page load of another sender in this"
+                             " session; each page load needs a key of its own")  # fmt: skip
+        if source == schema.SOURCE_MODERATOR:  # only the console's events name tasks
+            named = (row[schema.ROW_TASK] for row in batch.rows)
+            for task in {task for task in named if task is not None}:
+                self._task(session.study_id, task)
+
+    def _load_owner(self, session_id: int, key: str) -> int | None:
+        """The sender (source) of a session's page load, None for a new key."""
+        cached = self.loads.get((session_id, key))
+        if cached is not None:
+            return int(cached[2])
+        row = self.conn.execute(
+            "SELECT id, offset_ms, source FROM page_loads WHERE session_id = ? AND key = ?",
+            (session_id, key),
+        ).fetchone()
+        if row is None:
+            return None
+        self.loads[(session_id, key)] = [float(row[0]), row[1], float(row[2])]
+        return int(row[2])
 
     def _write_batch(self, session: SessionRef, source: int, batch: schema.Batch,
                      received: float) -> tuple[int, int]:  # fmt: skip
@@ -777,21 +803,16 @@ class EventStore:
 
     def _load(self, session_id: int, key: str, source: int, offset: float, received: float) -> int:
         """The page load's id; its clock offset is the smallest (received - sent) seen."""
-        cached = self.loads.get((session_id, key))
+        cached = self.loads.get((session_id, key))  # usually read by _check just before
+        if cached is None and self._load_owner(session_id, key) is not None:
+            cached = self.loads[(session_id, key)]
         if cached is None:
-            row = self.conn.execute(
-                "SELECT id, offset_ms FROM page_loads WHERE session_id = ? AND key = ?",
-                (session_id, key),
-            ).fetchone()
-            if row is None:
-                load_id = self.conn.execute(
-                    "INSERT INTO page_loads (session_id, key, source, offset_ms, first_seen) VALUES (?, ?, ?, ?, ?)",
-                    (session_id, key, source, offset, received / 1000.0),
-                ).lastrowid
-                assert load_id is not None
-                cached = [float(load_id), offset]
-            else:
-                cached = [float(row[0]), row[1]]
+            load_id = self.conn.execute(
+                "INSERT INTO page_loads (session_id, key, source, offset_ms, first_seen) VALUES (?, ?, ?, ?, ?)",
+                (session_id, key, source, offset, received / 1000.0),
+            ).lastrowid
+            assert load_id is not None
+            cached = [float(load_id), offset, float(source)]
             self.loads[(session_id, key)] = cached
         if offset < cached[1]:
             self.conn.execute(
