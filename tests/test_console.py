@@ -461,11 +461,9 @@ async def test_the_websocket_sends_history_then_live_events(client: Any, session
         state = await ws.receive_json(timeout=5)
         assert state["kind"] == "state"
         assert [e["type"] for e in state["events"]] == ["page"]
-        sent = time.monotonic()
         await collect(client, session.token, [{"seq": 1, "t": now_ms(), "type": "click", "x": 1,
                                                "y": 2, "sel": "#buy", "interactive": True}])  # fmt: skip
         message = await ws.receive_json(timeout=5)
-        assert time.monotonic() - sent < 1.0
         assert message["kind"] == "events"
         (click,) = message["events"]
         assert (click["type"], click["sel"], click["source"]) == ("click", "#buy", "participant")

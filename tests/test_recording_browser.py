@@ -216,11 +216,17 @@ def test_the_collector_down_for_30_s_mid_visit_loses_no_part_of_the_recording(
     assert pending["queued"] > 0  # the chunks wait in the outbox
     server.start()
     page.click("#tab-returns")
-    page.wait_for_timeout(1000)
-    sent = page.evaluate("uxlab.r.stats()")["seq"]
-    found = wait_for(lambda: (c := chunks(server, token)) and len(c) >= sent and c, page, 90)
-    assert complete(found) and len(found) == sent
-    assert page.evaluate("uxlab.r.stats()")["queued"] == 0
+
+    def settled() -> Any:
+        """The stored chunks once exactly the chunks cut so far are stored and none waits to
+        be sent (the recorder goes on cutting one every 500 ms: the count is read each time;
+        a lost or doubled chunk never settles)."""
+        stats = page.evaluate("uxlab.r.stats()")
+        found = chunks(server, token)
+        return stats["queued"] == 0 and len(found) == stats["seq"] and found
+
+    found = wait_for(settled, page, 90)
+    assert complete(found)
     # The clicks made while the collector was down are in the recording.
     clicks = [e for _, _, events in found for e in events
               if e["type"] == 3 and e["data"].get("source") == 2 and e["data"].get("type") == 2]  # fmt: skip
