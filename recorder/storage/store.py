@@ -802,10 +802,12 @@ class EventStore:
         return accepted, len(rows) - accepted
 
     def _load(self, session_id: int, key: str, source: int, offset: float, received: float) -> int:
-        """The page load's id; its clock offset is the smallest (received - sent) seen."""
-        cached = self.loads.get((session_id, key))  # usually read by _check just before
-        if cached is None and self._load_owner(session_id, key) is not None:
-            cached = self.loads[(session_id, key)]
+        """The page load's id; its clock offset is the smallest (received - sent) seen.
+
+        :meth:`write` checks every batch first (:meth:`_check`), which puts a stored page load
+        in ``loads``: a key missing there is new.
+        """
+        cached = self.loads.get((session_id, key))
         if cached is None:
             load_id = self.conn.execute(
                 "INSERT INTO page_loads (session_id, key, source, offset_ms, first_seen) VALUES (?, ?, ?, ?, ?)",
